@@ -1,0 +1,94 @@
+#!/usr/bin/env bun
+import { createClickHouse } from "./clickhouse/client";
+import { ConfigError, loadConfig } from "./config";
+import { createKafkaCluster } from "./kafka/client";
+import { createLogger } from "./logger";
+import { migrate } from "./migrate";
+import { startServer, stopOnSignals } from "./server";
+import { version } from "./version";
+
+const usage = `auterity-analytics ${version}
+
+Usage:
+  auterity-analytics [serve]        run the HTTP API (and the sink, unless ENABLE_SINK=false)
+  auterity-analytics migrate        create the ClickHouse database, tables and Kafka topics
+  auterity-analytics hash-password  read a password from stdin, print its argon2id hash
+  auterity-analytics --help | --version
+
+Configuration comes from the environment and from a .env file in the working directory.
+`;
+
+async function readPassword(): Promise<string> {
+  const text = await new Response(Bun.stdin.stream()).text();
+  return text.replace(/\r?\n$/, "");
+}
+
+async function run(args: string[]): Promise<number> {
+  const command = args[0] ?? "serve";
+
+  if (command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  if (command === "hash-password") {
+    const password = await readPassword();
+    if (password.length === 0) {
+      process.stderr.write("auterity-analytics: no password on stdin\n");
+      return 1;
+    }
+    process.stdout.write(`${await Bun.password.hash(password, { algorithm: "argon2id" })}\n`);
+    return 0;
+  }
+  if (command === "migrate") {
+    const config = loadConfig(process.env, { needsSecret: false });
+    const logger = createLogger(config.logLevel);
+    const clickhouse = createClickHouse(config.clickhouse);
+    const kafka = createKafkaCluster(config.kafka, logger);
+    try {
+      await migrate(
+        {
+          database: config.clickhouse.database,
+          topics: [config.kafka.topic],
+          partitions: 3,
+        },
+        { clickhouse, kafka },
+        logger,
+      );
+    } finally {
+      await Promise.allSettled([clickhouse.close(), kafka.close()]);
+    }
+    return 0;
+  }
+  if (command === "serve") {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel);
+    stopOnSignals(startServer(config, logger), config, logger);
+    return -1;
+  }
+
+  process.stderr.write(`auterity-analytics: unknown command "${command}"\n\n${usage}`);
+  return 2;
+}
+
+// kafkajs arms timers with negative delays (the runtime clamps them to 1 ms, as Node does) and
+// Bun reports each one as a process warning; other warnings still reach the log.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name === "TimeoutNegativeWarning") return;
+  process.stderr.write(
+    `${JSON.stringify({ level: "warn", msg: "process warning", warning: warning.message })}\n`,
+  );
+});
+
+try {
+  const code = await run(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+} catch (error) {
+  const message = error instanceof ConfigError ? error.message : `failed: ${String(error)}`;
+  process.stderr.write(`auterity-analytics: ${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,21 @@
+import type { ClickHouse } from "./clickhouse/client";
+import type { Config } from "./config";
+import type { KafkaCluster } from "./kafka/client";
+import type { Logger } from "./logger";
+
+/** Everything the HTTP app is built from; `main` makes the real ones, tests may make their own. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  clickhouse: ClickHouse;
+  kafka: KafkaCluster;
+  startedAt: number;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    /** Who made the request, once authenticated; the access log reports it. */
+    user?: { name: string; role: string };
+  };
+}

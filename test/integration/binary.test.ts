@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { buildBinary, lineReader } from "../support/binary";
+import { eventually, runId, testEnv, testSecret } from "../support/stack";
+
+describe("the compiled executable", () => {
+  let binary = "";
+  beforeAll(async () => {
+    binary = await buildBinary();
+  });
+  afterAll(async () => {
+    if (binary) await rm(dirname(binary), { recursive: true, force: true });
+  });
+
+  // Only PATH is inherited: the binary must need no runtime, no node_modules, no repository.
+  const bareEnv = (extra: Record<string, string>) => ({ PATH: "/usr/bin:/bin", ...extra });
+
+  test("--version and --help answer without any configuration", () => {
+    const version = Bun.spawnSync([binary, "--version"], { env: bareEnv({}) });
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = Bun.spawnSync([binary, "--help"], { env: bareEnv({}) });
+    expect(help.stdout.toString()).toContain("hash-password");
+  });
+
+  test("a missing secret stops it with one line naming the variable", () => {
+    const run = Bun.spawnSync([binary, "serve"], { env: bareEnv({}), cwd: dirname(binary) });
+    expect(run.exitCode).toBe(1);
+    const stderr = run.stderr.toString().trim();
+    expect(stderr.split("\n")).toHaveLength(1);
+    expect(stderr).toContain("JWT_SECRET");
+  });
+
+  test("migrate creates the topic, seen by an independent client (kcat)", async () => {
+    const topic = `test-${runId}-binary`;
+    const { JWT_SECRET: _secret, ...env } = testEnv({ KAFKA_TOPIC: topic });
+    const run = Bun.spawn([binary, "migrate"], { env: bareEnv(env), cwd: dirname(binary) });
+    expect(await run.exited).toBe(0);
+    const metadata = Bun.spawnSync(["kcat", "-b", env.KAFKA_BROKERS ?? "", "-L", "-t", topic]);
+    expect(metadata.stdout.toString()).toContain(`topic "${topic}" with 3 partitions`);
+  });
+
+  test("runs from an empty folder with its .env, serves /health, and exits 0 on SIGTERM", async () => {
+    const folder = dirname(binary);
+    const { JWT_SECRET: _secret, ...env } = testEnv({ LOG_LEVEL: "info" });
+    await Bun.write(`${folder}/.env`, `JWT_SECRET=${testSecret}\n`);
+
+    const child = Bun.spawn([binary], { env: bareEnv(env), cwd: folder, stdout: "pipe" });
+    try {
+      const out = lineReader(child.stdout);
+      const listening = JSON.parse(await out.waitFor((line) => line.includes('"listening"')));
+      const health = await eventually(async () => {
+        const res = await fetch(`${listening.url}/health`);
+        return res.status === 200 ? res : undefined;
+      });
+      expect(((await health.json()) as { status: string }).status).toBe("API is running");
+      const ready = await fetch(`${listening.url}/health/ready`);
+      expect(ready.status).toBe(200);
+
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+      await out.waitFor((line) => line.includes('"stopped"'));
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { createApp } from "../../src/app";
+import type { ClickHouse } from "../../src/clickhouse/client";
+import { loadConfig } from "../../src/config";
+import type { KafkaCluster } from "../../src/kafka/client";
+import { createLogger } from "../../src/logger";
+
+// Backends that always answer: these tests are about the HTTP edge, not the services.
+const up = { ping: async () => {}, close: async () => {} };
+
+function edgeApp() {
+  const lines: Record<string, unknown>[] = [];
+  const app = createApp({
+    config: loadConfig({ JWT_SECRET: "e".repeat(32) }),
+    logger: createLogger("info", (line) => lines.push(JSON.parse(line))),
+    clickhouse: up as unknown as ClickHouse,
+    kafka: up as unknown as KafkaCluster,
+    startedAt: Date.now(),
+  });
+  return { app, lines };
+}
+
+describe("the HTTP edge", () => {
+  test("an unknown path is a JSON 404 with a stable code and the request id", async () => {
+    const { app } = edgeApp();
+    const res = await app.request("/no/such/thing");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    const body = await res.json();
+    expect(body).toEqual({
+      error: "No route for GET /no/such/thing",
+      code: "not_found",
+      requestId: res.headers.get("x-request-id"),
+    });
+  });
+
+  test("a sane caller request id is kept, a hostile one replaced", async () => {
+    const { app } = edgeApp();
+    const kept = await app.request("/health/live", { headers: { "x-request-id": "abc-123" } });
+    expect(kept.headers.get("x-request-id")).toBe("abc-123");
+    const hostile = await app.request("/health/live", {
+      headers: { "x-request-id": `<script>${"y".repeat(300)}` },
+    });
+    expect(hostile.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("each request writes one access line with the route template, not the raw path", async () => {
+    const { app, lines } = edgeApp();
+    await app.request("/health/live");
+    await app.request("/no/such/thing?secret=1");
+    const requests = lines.filter((line) => line.msg === "request");
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toMatchObject({ method: "GET", route: "/health/live", status: 200 });
+    expect(requests[1]).toMatchObject({ route: "unmatched", status: 404 });
+    expect(typeof requests[0]?.durationMs).toBe("number");
+    expect(JSON.stringify(lines)).not.toContain("secret=1");
+  });
+
+  test("liveness answers without asking the backends", async () => {
+    const { app } = edgeApp();
+    const res = await app.request("/health/live");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+});
