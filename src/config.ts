@@ -24,6 +24,15 @@ const envSchema = z.object({
     .string({ error: "is required (at least 32 bytes)" })
     .refine((value) => Buffer.byteLength(value) >= 32, "must be at least 32 bytes"),
 
+  JWT_EXPIRES_IN_SECONDS: positiveInt.default(3600),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  USERS_FILE: z.string().min(1).default("users.json"),
+  JWKS_URL: z.url().optional(),
+  JWKS_ISSUER: z.string().optional(),
+  JWKS_AUDIENCE: z.string().optional(),
+  JWKS_ROLE_CLAIM: z.string().min(1).default("role"),
+
   CLICKHOUSE_URL: z.url().default("http://localhost"),
   CLICKHOUSE_PORT: port.default(8123),
   CLICKHOUSE_USER: z.string().default("default"),
@@ -54,7 +63,14 @@ export interface Config {
   port: number;
   logLevel: Parsed["LOG_LEVEL"];
   shutdownTimeoutMs: number;
-  jwtSecret: string;
+  auth: {
+    secret: string;
+    expiresInSeconds: number;
+    issuer?: string;
+    audience?: string;
+    usersFile: string;
+    jwks?: { url: string; issuer: string; audience: string; roleClaim: string };
+  };
   clickhouse: { url: string; user: string; password: string; database: string };
   kafka: { brokers: string[]; clientId: string; topic: string };
   healthTimeoutMs: number;
@@ -90,13 +106,32 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration: ${String(name)}: ${issue?.message ?? "invalid"}`);
   }
   const e = result.data;
+  if (e.JWKS_URL && (!e.JWKS_ISSUER || !e.JWKS_AUDIENCE)) {
+    const missing = e.JWKS_ISSUER ? "JWKS_AUDIENCE" : "JWKS_ISSUER";
+    throw new ConfigError(`invalid configuration: ${missing}: is required when JWKS_URL is set`);
+  }
 
   return {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    jwtSecret: e.JWT_SECRET,
+    auth: {
+      secret: e.JWT_SECRET,
+      expiresInSeconds: e.JWT_EXPIRES_IN_SECONDS,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      usersFile: e.USERS_FILE,
+      jwks:
+        e.JWKS_URL && e.JWKS_ISSUER && e.JWKS_AUDIENCE
+          ? {
+              url: e.JWKS_URL,
+              issuer: e.JWKS_ISSUER,
+              audience: e.JWKS_AUDIENCE,
+              roleClaim: e.JWKS_ROLE_CLAIM,
+            }
+          : undefined,
+    },
     clickhouse: {
       url: clickhouseUrl(e.CLICKHOUSE_URL, e.CLICKHOUSE_PORT),
       user: e.CLICKHOUSE_USER,

@@ -66,7 +66,7 @@ async function run(args: string[]): Promise<number> {
   if (command === "serve") {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
-    stopOnSignals(startServer(config, logger), config, logger);
+    stopOnSignals(await startServer(config, logger), config, logger);
     return -1;
   }
 

@@ -1,4 +1,7 @@
 import { createApp } from "./app";
+import { loginService } from "./auth/login";
+import { tokenService } from "./auth/tokens";
+import { loadUsers } from "./auth/users";
 import { createClickHouse } from "./clickhouse/client";
 import type { Config } from "./config";
 import { createKafkaCluster } from "./kafka/client";
@@ -12,10 +15,21 @@ export interface RunningServer {
 }
 
 /** Starts the API and returns once it listens. */
-export function startServer(config: Config, logger: Logger): RunningServer {
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const users = await loadUsers(config.auth.usersFile);
+  const tokens = tokenService(config.auth);
   const clickhouse = createClickHouse(config.clickhouse);
   const kafka = createKafkaCluster(config.kafka, logger);
-  const app = createApp({ config, logger, clickhouse, kafka, startedAt: Date.now() });
+  const login = loginService(users, tokens);
+  const app = createApp({
+    config,
+    logger,
+    clickhouse,
+    kafka,
+    tokens,
+    login,
+    startedAt: Date.now(),
+  });
 
   const server = Bun.serve({
     hostname: config.host,

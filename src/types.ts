@@ -1,3 +1,4 @@
+import type { Identity, IssuedToken, TokenService } from "./auth/tokens";
 import type { ClickHouse } from "./clickhouse/client";
 import type { Config } from "./config";
 import type { KafkaCluster } from "./kafka/client";
@@ -9,6 +10,8 @@ export interface AppDeps {
   logger: Logger;
   clickhouse: ClickHouse;
   kafka: KafkaCluster;
+  tokens: TokenService;
+  login: (username: string, password: string) => Promise<IssuedToken>;
   startedAt: number;
 }
 
@@ -16,6 +19,6 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     /** Who made the request, once authenticated; the access log reports it. */
-    user?: { name: string; role: string };
+    user?: Identity;
   };
 }

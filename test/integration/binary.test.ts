@@ -45,6 +45,14 @@ describe("the compiled executable", () => {
     const folder = dirname(binary);
     const { JWT_SECRET: _secret, ...env } = testEnv({ LOG_LEVEL: "info" });
     await Bun.write(`${folder}/.env`, `JWT_SECRET=${testSecret}\n`);
+    const hashing = Bun.spawnSync([binary, "hash-password"], {
+      env: bareEnv({}),
+      stdin: new TextEncoder().encode("fixture-password\n"),
+    });
+    const passwordHash = hashing.stdout.toString().trim();
+    expect(passwordHash).toStartWith("$argon2id$");
+    const users = { users: [{ username: "ops", passwordHash, role: "admin" }] };
+    await Bun.write(`${folder}/users.json`, JSON.stringify(users));
 
     const child = Bun.spawn([binary], { env: bareEnv(env), cwd: folder, stdout: "pipe" });
     try {
@@ -57,6 +65,12 @@ describe("the compiled executable", () => {
       expect(((await health.json()) as { status: string }).status).toBe("API is running");
       const ready = await fetch(`${listening.url}/health/ready`);
       expect(ready.status).toBe(200);
+      const login = await fetch(`${listening.url}/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "ops", password: "fixture-password" }),
+      });
+      expect(login.status).toBe(200);
 
       child.kill("SIGTERM");
       expect(await child.exited).toBe(0);

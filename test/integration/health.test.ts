@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appOnRealBackends } from "../support/app";
 import { closedPort, testConfig } from "../support/stack";
 
@@ -14,7 +14,10 @@ interface HealthBody {
 }
 
 describe("health on the real backends", () => {
-  const live = appOnRealBackends(testConfig());
+  let live: Awaited<ReturnType<typeof appOnRealBackends>>;
+  beforeAll(async () => {
+    live = await appOnRealBackends(testConfig());
+  });
   afterAll(() => live.close());
 
   test("/health reports both backends up with the seed's status line", async () => {
@@ -36,7 +39,7 @@ describe("health on the real backends", () => {
 describe("health with the backends down", () => {
   test("/health/ready is a quick 503 naming what is down; /health still answers 200", async () => {
     const [chPort, kafkaPort] = [await closedPort(), await closedPort()];
-    const down = appOnRealBackends(
+    const down = await appOnRealBackends(
       testConfig({
         CLICKHOUSE_URL: `http://127.0.0.1:${chPort}`,
         KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,

@@ -1,14 +1,16 @@
 import { createApp } from "../../src/app";
 import type { Config } from "../../src/config";
 import { createLogger, type Logger } from "../../src/logger";
+import { identityDeps } from "./identity";
 import { realBackends } from "./stack";
 
 /** The in-process app on the real backends, with its log lines captured for assertions. */
-export function appOnRealBackends(config: Config) {
+export async function appOnRealBackends(config: Config) {
   const lines: Record<string, unknown>[] = [];
   const logger: Logger = createLogger("debug", (line) => lines.push(JSON.parse(line)));
   const backends = realBackends(config);
-  const app = createApp({ config, logger, ...backends, startedAt: Date.now() });
+  const identity = await identityDeps(config);
+  const app = createApp({ config, logger, ...backends, ...identity, startedAt: Date.now() });
   const close = async () => {
     await Promise.allSettled([backends.clickhouse.close(), backends.kafka.close()]);
   };

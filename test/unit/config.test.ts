@@ -62,6 +62,6 @@ describe("loadConfig", () => {
   });
 
   test("commands that sign nothing run without the secret", () => {
-    expect(loadConfig({}, { needsSecret: false }).jwtSecret).toBe("");
+    expect(loadConfig({}, { needsSecret: false }).auth.secret).toBe("");
   });
 });

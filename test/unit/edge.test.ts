@@ -4,14 +4,17 @@ import type { ClickHouse } from "../../src/clickhouse/client";
 import { loadConfig } from "../../src/config";
 import type { KafkaCluster } from "../../src/kafka/client";
 import { createLogger } from "../../src/logger";
+import { identityDeps } from "../support/identity";
 
 // Backends that always answer: these tests are about the HTTP edge, not the services.
 const up = { ping: async () => {}, close: async () => {} };
 
-function edgeApp() {
+async function edgeApp() {
   const lines: Record<string, unknown>[] = [];
+  const config = loadConfig({ JWT_SECRET: "e".repeat(32) });
   const app = createApp({
-    config: loadConfig({ JWT_SECRET: "e".repeat(32) }),
+    config,
+    ...(await identityDeps(config)),
     logger: createLogger("info", (line) => lines.push(JSON.parse(line))),
     clickhouse: up as unknown as ClickHouse,
     kafka: up as unknown as KafkaCluster,
@@ -22,7 +25,7 @@ function edgeApp() {
 
 describe("the HTTP edge", () => {
   test("an unknown path is a JSON 404 with a stable code and the request id", async () => {
-    const { app } = edgeApp();
+    const { app } = await edgeApp();
     const res = await app.request("/no/such/thing");
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toContain("application/json");
@@ -35,7 +38,7 @@ describe("the HTTP edge", () => {
   });
 
   test("a sane caller request id is kept, a hostile one replaced", async () => {
-    const { app } = edgeApp();
+    const { app } = await edgeApp();
     const kept = await app.request("/health/live", { headers: { "x-request-id": "abc-123" } });
     expect(kept.headers.get("x-request-id")).toBe("abc-123");
     const hostile = await app.request("/health/live", {
@@ -45,7 +48,7 @@ describe("the HTTP edge", () => {
   });
 
   test("each request writes one access line with the route template, not the raw path", async () => {
-    const { app, lines } = edgeApp();
+    const { app, lines } = await edgeApp();
     await app.request("/health/live");
     await app.request("/no/such/thing?secret=1");
     const requests = lines.filter((line) => line.msg === "request");
@@ -57,7 +60,7 @@ describe("the HTTP edge", () => {
   });
 
   test("liveness answers without asking the backends", async () => {
-    const { app } = edgeApp();
+    const { app } = await edgeApp();
     const res = await app.request("/health/live");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });

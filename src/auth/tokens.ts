@@ -1,0 +1,108 @@
+import { sign, verify, verifyWithJwks } from "hono/jwt";
+import { decodeHeader } from "hono/utils/jwt/jwt";
+import type { JWTPayload } from "hono/utils/jwt/types";
+import type { Config } from "../config";
+import { ApiError } from "../errors";
+import { jwksCache } from "./jwks";
+import { isRole, type Role, roles } from "./roles";
+import type { User } from "./users";
+
+export interface Identity {
+  name: string;
+  role: Role;
+}
+
+export interface IssuedToken {
+  token: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+}
+
+const externalAlgorithms = ["RS256", "ES256"] as const;
+
+export function unauthorized(message: string, cause?: unknown): ApiError {
+  return new ApiError("unauthorized", message, {
+    cause,
+    headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${message}"` },
+  });
+}
+
+/** hono's JWT errors, in words a client can act on; their messages are not shown as they are. */
+function reason(error: unknown): string {
+  const name = error instanceof Error ? error.name : "";
+  if (name === "JwtTokenExpired") return "Token expired";
+  if (name === "JwtTokenNotBefore") return "Token not yet valid";
+  if (name === "JwtTokenIssuedAt") return "Token issued in the future";
+  if (name === "JwtTokenIssuer" || name === "JwtTokenAudience")
+    return "Token not meant for this API";
+  if (name === "JwtTokenSignatureMismatched") return "Invalid token signature";
+  return "Invalid token";
+}
+
+/** An external provider may send the role as a string or a list; the most privileged one wins. */
+function roleFrom(claim: unknown): Role | undefined {
+  const values = Array.isArray(claim) ? claim : [claim];
+  return roles.find((role) => values.includes(role));
+}
+
+export function tokenService(config: Config["auth"]) {
+  const jwks = config.jwks ? jwksCache(config.jwks.url) : undefined;
+
+  const issue = async (user: User): Promise<IssuedToken> => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload: JWTPayload = {
+      sub: user.username,
+      role: user.role,
+      iat: now,
+      nbf: now,
+      exp: now + config.expiresInSeconds,
+      jti: crypto.randomUUID(),
+    };
+    if (config.issuer) payload.iss = config.issuer;
+    if (config.audience) payload.aud = config.audience;
+    const token = await sign(payload, config.secret, "HS256");
+    return { token, tokenType: "Bearer", expiresIn: config.expiresInSeconds };
+  };
+
+  const verifyPayload = async (token: string): Promise<{ payload: JWTPayload; role: unknown }> => {
+    const { alg, kid } = decodeHeader(token);
+    if (alg === "HS256") {
+      const payload = await verify(token, config.secret, {
+        alg: "HS256",
+        ...(config.issuer ? { iss: config.issuer } : {}),
+        ...(config.audience ? { aud: config.audience } : {}),
+      });
+      return { payload, role: payload.role };
+    }
+    if (jwks && config.jwks && (externalAlgorithms as readonly string[]).includes(alg)) {
+      const payload = await verifyWithJwks(token, {
+        keys: await jwks(kid),
+        allowedAlgorithms: externalAlgorithms,
+        verification: { iss: config.jwks.issuer, aud: config.jwks.audience },
+      });
+      return { payload, role: roleFrom(payload[config.jwks.roleClaim]) };
+    }
+    throw unauthorized("Token algorithm not accepted");
+  };
+
+  const verifyToken = async (token: string): Promise<Identity> => {
+    let checked: { payload: JWTPayload; role: unknown };
+    try {
+      checked = await verifyPayload(token);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw unauthorized(reason(error), error);
+    }
+    const { payload, role } = checked;
+    // hono checks exp only when present; a token that never expires is not accepted here.
+    if (typeof payload.exp !== "number") throw unauthorized("Token has no expiry");
+    if (typeof payload.sub !== "string" || payload.sub === "")
+      throw unauthorized("Token has no subject");
+    if (!isRole(role)) throw unauthorized("Token has no known role");
+    return { name: payload.sub, role };
+  };
+
+  return { issue, verify: verifyToken };
+}
+
+export type TokenService = ReturnType<typeof tokenService>;
