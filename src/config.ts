@@ -56,6 +56,9 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+
+/** The names of every variable read, for documentation checks. */
+export const envVariables = Object.keys(envSchema.shape);
 type Parsed = z.output<typeof envSchema>;
 
 export interface Config {

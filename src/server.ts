@@ -6,6 +6,7 @@ import { createClickHouse } from "./clickhouse/client";
 import type { Config } from "./config";
 import { createKafkaCluster } from "./kafka/client";
 import type { Logger } from "./logger";
+import { createMetrics } from "./metrics";
 import { version } from "./version";
 
 export interface RunningServer {
@@ -21,9 +22,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const clickhouse = createClickHouse(config.clickhouse);
   const kafka = createKafkaCluster(config.kafka, logger);
   const login = loginService(users, tokens);
+  const metrics = createMetrics();
   const app = createApp({
     config,
     logger,
+    metrics,
     clickhouse,
     kafka,
     tokens,

@@ -3,11 +3,13 @@ import type { ClickHouse } from "./clickhouse/client";
 import type { Config } from "./config";
 import type { KafkaCluster } from "./kafka/client";
 import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
 
 /** Everything the HTTP app is built from; `main` makes the real ones, tests may make their own. */
 export interface AppDeps {
   config: Config;
   logger: Logger;
+  metrics: Metrics;
   clickhouse: ClickHouse;
   kafka: KafkaCluster;
   tokens: TokenService;

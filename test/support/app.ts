@@ -1,6 +1,7 @@
 import { createApp } from "../../src/app";
 import type { Config } from "../../src/config";
 import { createLogger, type Logger } from "../../src/logger";
+import { createMetrics } from "../../src/metrics";
 import { identityDeps } from "./identity";
 import { realBackends } from "./stack";
 
@@ -10,9 +11,17 @@ export async function appOnRealBackends(config: Config) {
   const logger: Logger = createLogger("debug", (line) => lines.push(JSON.parse(line)));
   const backends = realBackends(config);
   const identity = await identityDeps(config);
-  const app = createApp({ config, logger, ...backends, ...identity, startedAt: Date.now() });
+  const metrics = createMetrics();
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    ...backends,
+    ...identity,
+    startedAt: Date.now(),
+  });
   const close = async () => {
     await Promise.allSettled([backends.clickhouse.close(), backends.kafka.close()]);
   };
-  return { app, logs: lines, ...backends, close };
+  return { app, logs: lines, metrics, ...backends, close };
 }

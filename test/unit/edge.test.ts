@@ -4,6 +4,7 @@ import type { ClickHouse } from "../../src/clickhouse/client";
 import { loadConfig } from "../../src/config";
 import type { KafkaCluster } from "../../src/kafka/client";
 import { createLogger } from "../../src/logger";
+import { createMetrics } from "../../src/metrics";
 import { identityDeps } from "../support/identity";
 
 // Backends that always answer: these tests are about the HTTP edge, not the services.
@@ -15,6 +16,7 @@ async function edgeApp() {
   const app = createApp({
     config,
     ...(await identityDeps(config)),
+    metrics: createMetrics(),
     logger: createLogger("info", (line) => lines.push(JSON.parse(line))),
     clickhouse: up as unknown as ClickHouse,
     kafka: up as unknown as KafkaCluster,
