@@ -28,6 +28,9 @@ export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) {
+    if (error.status === 400 && error.message.startsWith("Malformed JSON")) {
+      return new ApiError("invalid_json", "Request body is not valid JSON", { cause: error });
+    }
     const code = codeForStatus[error.status] ?? "internal";
     const message = code === "internal" ? "Internal server error" : error.message || code;
     return new ApiError(code, message, { cause: error });
