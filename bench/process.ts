@@ -1,0 +1,49 @@
+import { lineReader } from "../test/support/binary";
+
+/** Resident memory of a process in MB, from /proc. */
+export async function rssMb(pid: number): Promise<number> {
+  const status = await Bun.file(`/proc/${pid}/status`).text();
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** Samples RSS every 100 ms while `work` runs and returns its result with the peak seen. */
+export async function withPeakRss<T>(pid: number, work: () => Promise<T>) {
+  let peak = await rssMb(pid);
+  const timer = setInterval(async () => {
+    peak = Math.max(peak, await rssMb(pid).catch(() => 0));
+  }, 100);
+  try {
+    const result = await work();
+    return { result, peakMb: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export interface Started {
+  url: string;
+  pid: number;
+  msToFirst200: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the executable and measures the time from exec to its first 200 on /health/live. */
+export async function startApi(binary: string, env: Record<string, string>, cwd: string) {
+  const started = performance.now();
+  const child = Bun.spawn([binary, "serve"], { env, cwd, stdout: "pipe", stderr: "inherit" });
+  const out = lineReader(child.stdout);
+  const listening = JSON.parse(await out.waitFor((line) => line.includes('"listening"')));
+  const url: string = listening.url;
+  for (;;) {
+    const res = await fetch(`${url}/health/live`).catch(() => undefined);
+    if (res?.status === 200) break;
+    await Bun.sleep(5);
+  }
+  const msToFirst200 = Math.round(performance.now() - started);
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await child.exited;
+  };
+  return { url, pid: child.pid, msToFirst200, stop } satisfies Started;
+}
