@@ -1,0 +1,101 @@
+export interface CacheOptions {
+  /** How long a result is served; 0 turns the cache off. */
+  ttlMs: number;
+  maxEntries: number;
+  /** Bound on the bytes of keys and bodies together. */
+  maxBytes: number;
+  now?: () => number;
+}
+
+interface Gauge {
+  set(value: number): void;
+}
+
+interface Entry {
+  body: Uint8Array<ArrayBuffer>;
+  bytes: number;
+  expiresAt: number;
+}
+
+/**
+ * Serialized query results by key, bounded by entries and bytes, least recently used first out.
+ * One result may take at most a quarter of the bytes, so a single large answer cannot flush
+ * everything else.
+ */
+export function createQueryCache(
+  options: CacheOptions,
+  gauges: { entries?: Gauge; bytes?: Gauge } = {},
+) {
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, Entry>();
+  const largest = Math.floor(options.maxBytes / 4);
+  let bytes = 0;
+
+  const report = () => {
+    gauges.entries?.set(entries.size);
+    gauges.bytes?.set(bytes);
+  };
+  const drop = (key: string, entry: Entry) => {
+    entries.delete(key);
+    bytes -= entry.bytes;
+  };
+
+  return {
+    enabled: options.ttlMs > 0,
+
+    get(key: string): Uint8Array<ArrayBuffer> | undefined {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      if (entry.expiresAt <= now()) {
+        drop(key, entry);
+        report();
+        return undefined;
+      }
+      // Map keeps insertion order: re-inserting makes this the most recently used.
+      entries.delete(key);
+      entries.set(key, entry);
+      return entry.body;
+    },
+
+    set(key: string, body: Uint8Array<ArrayBuffer>): void {
+      if (options.ttlMs <= 0) return;
+      const size = key.length + body.byteLength;
+      if (size > largest) return;
+      const old = entries.get(key);
+      if (old) drop(key, old);
+
+      const at = now();
+      for (const [oldest, entry] of entries) {
+        const full = entries.size >= options.maxEntries || bytes + size > options.maxBytes;
+        if (!full && entry.expiresAt > at) break;
+        drop(oldest, entry);
+      }
+      entries.set(key, { body, bytes: size, expiresAt: at + options.ttlMs });
+      bytes += size;
+      report();
+    },
+
+    clear(): void {
+      entries.clear();
+      bytes = 0;
+      report();
+    },
+
+    get size() {
+      return entries.size;
+    },
+    get bytes() {
+      return bytes;
+    },
+  };
+}
+
+export type QueryCache = ReturnType<typeof createQueryCache>;
+
+/**
+ * Results are never shared across roles or users. The user name is length-prefixed so that no
+ * choice of name can make one key read as another's.
+ */
+export function cacheKey(role: string, user: string, format: string, sql: string): string {
+  return `${role}:${user.length}:${user}:${format}:${sql}`;
+}
