@@ -1,0 +1,107 @@
+import type { ClickHouse } from "../../src/clickhouse/client";
+import type { Config } from "../../src/config";
+import type { KafkaCluster } from "../../src/kafka/client";
+import { silentLogger } from "../../src/logger";
+import { migrate } from "../../src/migrate";
+import { backendEnv } from "./stack";
+
+interface Backends {
+  clickhouse: ClickHouse;
+  kafka: KafkaCluster;
+}
+
+/** Creates the run's database, events table, events topic and dead-letter topic. */
+export async function migrateEvents(config: Config, backends: Backends) {
+  const target = {
+    database: config.clickhouse.database,
+    topics: [config.kafka.topic, config.sink.deadLetterTopic],
+    partitions: 3,
+  };
+  await migrate(target, backends, silentLogger);
+}
+
+/** Removes what `migrateEvents` created. */
+export async function dropEvents(config: Config, backends: Backends) {
+  await backends.clickhouse
+    .command(`DROP DATABASE IF EXISTS \`${config.clickhouse.database}\``, { database: "" })
+    .catch(() => {});
+  const admin = backends.kafka.kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: [config.kafka.topic, config.sink.deadLetterTopic] });
+  } catch {
+    // A topic that is already gone is fine.
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Rows of the events table as queries see them once replays are collapsed. */
+export async function storedEvents(clickhouse: ClickHouse, database: string) {
+  const result = await clickhouse.client.query({
+    query: `SELECT event, toUnixTimestamp(timestamp) AS seconds, timestamp_ms, data,
+      kafka_partition, kafka_offset FROM \`${database}\`.events FINAL`,
+    format: "JSONEachRow",
+  });
+  return (await result.json()) as {
+    event: string;
+    seconds: number;
+    timestamp_ms: string;
+    data: string;
+    kafka_partition: number;
+    kafka_offset: string;
+  }[];
+}
+
+export interface KcatRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  payload: string | null;
+  headers?: string[];
+}
+
+/** Reads messages with kcat, a client that shares no code with this one. */
+export function kcatRead(
+  topic: string,
+  options: { partition?: number; offset?: number | "beginning"; count?: number } = {},
+): KcatRecord[] {
+  const args = ["kcat", "-b", backendEnv.KAFKA_BROKERS, "-C", "-J", "-e", "-q", "-t", topic];
+  if (options.partition !== undefined) args.push("-p", String(options.partition));
+  args.push("-o", String(options.offset ?? "beginning"));
+  if (options.count !== undefined) args.push("-c", String(options.count));
+  const run = Bun.spawnSync(args, { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+  if (run.exitCode !== 0) throw new Error(`kcat failed: ${run.stderr.toString()}`);
+  return run.stdout
+    .toString()
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as KcatRecord);
+}
+
+/** kcat lists headers as [name, value, name, value, …]. */
+export function headerMap(record: KcatRecord): Record<string, string> {
+  const map: Record<string, string> = {};
+  const list = record.headers ?? [];
+  for (let index = 0; index + 1 < list.length; index += 2) {
+    map[list[index] as string] = list[index + 1] as string;
+  }
+  return map;
+}
+
+/** True once the group has committed every message of the topic, i.e. the sink is done. */
+export async function committedAll(kafka: KafkaCluster, groupId: string, topic: string) {
+  const admin = kafka.kafka.admin();
+  try {
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.every((end) => {
+      const done = committed?.partitions.find((p) => p.partition === end.partition);
+      return end.high === "0" || done?.offset === end.high;
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
