@@ -1,0 +1,109 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { Config } from "../config";
+import { ApiError } from "../errors";
+import type { Metrics } from "../metrics";
+import { clientKey } from "../rate-limit/address";
+import { clientAddress, peerAddress } from "../rate-limit/client-ip";
+import { createWindowStore, type WindowCount } from "../rate-limit/store";
+import type { AppEnv } from "../types";
+
+export type RouteGroup = keyof Config["rateLimit"]["max"];
+type Scope = "ip" | "user" | "username";
+
+/** What the RateLimit-* headers of a reply report: the tightest limit the request counted in. */
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+}
+
+// A throttled probe or scrape would take a healthy instance out of rotation or out of sight.
+const unlimited = /^\/(health(\/live|\/ready)?|metrics)$/;
+
+/** The limit a path counts against; undefined for the paths that are never limited. */
+export function routeGroup(path: string): RouteGroup | undefined {
+  if (unlimited.test(path)) return undefined;
+  if (path === "/login") return "login";
+  if (path.startsWith("/api/clickhouse/")) return "query";
+  if (path.startsWith("/api/kafka/") || path === "/api/events") return "events";
+  return "default";
+}
+
+const secondsUntil = (at: number) => Math.max(1, Math.ceil((at - Date.now()) / 1000));
+
+function headersFor(state: RateLimitState): Record<string, string> {
+  return {
+    "RateLimit-Limit": String(state.limit),
+    "RateLimit-Remaining": String(state.remaining),
+    "RateLimit-Reset": String(secondsUntil(state.resetAt)),
+  };
+}
+
+function tighter(current: RateLimitState | undefined, next: RateLimitState): RateLimitState {
+  if (!current || next.remaining < current.remaining) return next;
+  if (next.remaining === current.remaining && next.resetAt > current.resetAt) return next;
+  return current;
+}
+
+/**
+ * Fixed-window limits per route group, counted per client address for everyone and per user or
+ * login name where one is known. All groups share one store, so memory has one bound.
+ */
+export function rateLimits(config: Config["rateLimit"], metrics: Metrics) {
+  const store = createWindowStore({ windowMs: config.windowMs, maxKeys: config.maxKeys });
+
+  const count = (c: Context<AppEnv>, group: RouteGroup, scope: Scope, id: string) => {
+    const limit = config.max[group];
+    if (limit === 0) return;
+    const result: WindowCount = store.hit(`${group} ${scope} ${id}`, limit);
+    metrics.rateLimitKeys.set(store.size);
+    const state = tighter(c.get("rateLimit"), { limit, ...result });
+    c.set("rateLimit", state);
+    if (result.allowed) return;
+
+    metrics.rateLimited.inc({ group, scope });
+    const retryAfter = secondsUntil(result.resetAt);
+    throw new ApiError("rate_limited", `Too many requests; retry in ${retryAfter} seconds`, {
+      headers: { ...headersFor(state), "Retry-After": String(retryAfter) },
+    });
+  };
+
+  /** Per client address, before anything else is done for the request. */
+  const byAddress: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const group = routeGroup(c.req.path);
+    const forwardedFor = c.req.header("x-forwarded-for");
+    const client = clientAddress(peerAddress(c), forwardedFor, config.trustedProxies);
+    // In-process calls have no peer; counting them under one shared key would throttle
+    // unrelated callers together, so only the user and login-name limits apply to them.
+    if (group && client) count(c, group, "ip", clientKey(client));
+    await next();
+    // Set again on the final reply: a handler that returns its own Response drops earlier ones.
+    const state = c.get("rateLimit");
+    if (state) for (const [name, value] of Object.entries(headersFor(state))) c.header(name, value);
+  };
+
+  /** Per authenticated user; mounted right after `authorize`. */
+  const byUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const group = routeGroup(c.req.path);
+    const user = c.get("user");
+    if (group && user) count(c, group, "user", user.name);
+    await next();
+  };
+
+  /**
+   * Per login name, whether or not it exists, so that guessing one account's password from many
+   * addresses is slowed too and a refusal says nothing about which names are real.
+   */
+  const byLoginName: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (/json/i.test(c.req.header("content-type") ?? "")) {
+      const body: unknown = await c.req.json().catch(() => undefined);
+      const username = (body as { username?: unknown } | undefined)?.username;
+      if (typeof username === "string" && username !== "") {
+        count(c, "login", "username", username.slice(0, 128));
+      }
+    }
+    await next();
+  };
+
+  return { byAddress, byUser, byLoginName, store };
+}
