@@ -15,4 +15,4 @@ export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:${KAFKA_PORT:-9092}}
 cd "$root"
 "$bun" run lint
 "$bun" run typecheck
-"$bun" test "$@"
+"$bun" test --timeout 60000 "$@"
