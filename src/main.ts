@@ -5,12 +5,14 @@ import { createKafkaCluster } from "./kafka/client";
 import { createLogger } from "./logger";
 import { migrate } from "./migrate";
 import { startServer, stopOnSignals } from "./server";
+import { runSink } from "./sink/run";
 import { version } from "./version";
 
 const usage = `auterity-analytics ${version}
 
 Usage:
   auterity-analytics [serve]        run the HTTP API (and the sink, unless ENABLE_SINK=false)
+  auterity-analytics sink           run only the sink (Kafka events topic into ClickHouse)
   auterity-analytics migrate        create the ClickHouse database, tables and Kafka topics
   auterity-analytics hash-password  read a password from stdin, print its argon2id hash
   auterity-analytics --help | --version
@@ -52,7 +54,7 @@ async function run(args: string[]): Promise<number> {
       await migrate(
         {
           database: config.clickhouse.database,
-          topics: [config.kafka.topic],
+          topics: [config.kafka.topic, config.sink.deadLetterTopic],
           partitions: 3,
         },
         { clickhouse, kafka },
@@ -62,6 +64,12 @@ async function run(args: string[]): Promise<number> {
       await Promise.allSettled([clickhouse.close(), kafka.close()]);
     }
     return 0;
+  }
+  if (command === "sink") {
+    const config = loadConfig(process.env, { needsSecret: false });
+    const logger = createLogger(config.logLevel);
+    stopOnSignals(await runSink(config, logger), config, logger);
+    return -1;
   }
   if (command === "serve") {
     const config = loadConfig();

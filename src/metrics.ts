@@ -8,6 +8,11 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named like counters break Prometheus naming (promtool rejects them); the same counts
+  // stay available per type as nodejs_active_handles, nodejs_active_requests and so on.
+  for (const name of ["handles", "requests", "resources"]) {
+    registry.removeSingleMetric(`nodejs_active_${name}_total`);
+  }
   const registers = [registry];
 
   return {
@@ -24,6 +29,17 @@ export function createMetrics() {
       help: "Time to answer an HTTP request, by method, route template and status",
       labelNames: ["method", "route", "status"] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: "http_rate_limited_total",
+      help: "Requests refused with 429, by route group and what was counted (ip, user, username)",
+      labelNames: ["group", "scope"] as const,
+      registers,
+    }),
+    rateLimitKeys: new Gauge({
+      name: "http_rate_limit_tracked_keys",
+      help: "Clients the rate limiter tracks now (bounded by RATE_LIMIT_MAX_KEYS)",
       registers,
     }),
 
@@ -82,6 +98,12 @@ export function createMetrics() {
       name: "kafka_produce_failures_total",
       help: "Messages Kafka did not acknowledge, by topic",
       labelNames: ["topic"] as const,
+      registers,
+    }),
+    kafkaBatchMessages: new Histogram({
+      name: "kafka_produce_batch_messages",
+      help: "Messages per batch the producer sent to Kafka in one request",
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
       registers,
     }),
 

@@ -5,12 +5,17 @@ import { loadUsers } from "./auth/users";
 import { createClickHouse } from "./clickhouse/client";
 import type { Config } from "./config";
 import { createKafkaCluster } from "./kafka/client";
+import { createProducer } from "./kafka/producer";
 import type { Logger } from "./logger";
 import { createMetrics } from "./metrics";
+import { metricsOnlyApp } from "./routes/metrics";
+import { createSink } from "./sink/sink";
 import { version } from "./version";
 
 export interface RunningServer {
   url: string;
+  /** The PROMETHEUS_PORT listener, when configured. */
+  metricsUrl?: string;
   /** Stops accepting, lets in-flight requests finish, closes the backends. */
   stop(reason: string): Promise<void>;
 }
@@ -23,12 +28,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const kafka = createKafkaCluster(config.kafka, logger);
   const login = loginService(users, tokens);
   const metrics = createMetrics();
+  const producer = createProducer(kafka.kafka, config.kafka, metrics, logger);
   const app = createApp({
     config,
     logger,
     metrics,
     clickhouse,
     kafka,
+    producer,
     tokens,
     login,
     startedAt: Date.now(),
@@ -44,21 +51,46 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const url = `http://${server.hostname}:${server.port}`;
   logger.info("listening", { url, version, pid: process.pid });
 
+  // The sink joins its group in the background: the API serves even while Kafka is away.
+  const sink = config.sinkEnabled
+    ? createSink({ config, kafka, clickhouse, producer, metrics, logger })
+    : undefined;
+  void sink?.start();
+
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : Bun.serve({
+          hostname: config.host,
+          port: config.metrics.port,
+          fetch: metricsOnlyApp(metrics, config.metrics.token, logger).fetch,
+        });
+  const metricsUrl = metricsServer && `http://${metricsServer.hostname}:${metricsServer.port}`;
+  if (metricsUrl) logger.info("metrics listening", { url: metricsUrl });
+
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {
       logger.info("stopping", { reason, inFlight: server.pendingRequests });
-      await server.stop();
+      await Promise.all([server.stop(), metricsServer?.stop()]);
+      // The sink may still send dead letters, so it stops before the producer flushes.
+      await sink?.stop();
+      await producer.stop();
+      logger.info("producer flushed");
       await Promise.allSettled([clickhouse.close(), kafka.close()]);
       logger.info("stopped");
     })();
     return stopping;
   };
-  return { url, stop };
+  return { url, metricsUrl, stop };
 }
 
 /** SIGTERM and SIGINT stop the server; past the deadline open connections are cut. */
-export function stopOnSignals(running: RunningServer, config: Config, logger: Logger) {
+export function stopOnSignals(
+  running: Pick<RunningServer, "stop">,
+  config: Config,
+  logger: Logger,
+) {
   const onSignal = (signal: NodeJS.Signals) => {
     const deadline = setTimeout(() => {
       logger.error("shutdown deadline reached, exiting with requests still open", {

@@ -52,6 +52,8 @@ install_packages() {
   command -v curl >/dev/null || missing+=(curl)
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
+  # Only promtool is used from this package: the tests check the /metrics output with it.
+  command -v promtool >/dev/null || missing+=(prometheus)
   [ ${#missing[@]} -eq 0 ] && return
   say "installing ${missing[*]}"
   as_root apt-get update -q >/dev/null

@@ -1,5 +1,6 @@
 import { createApp } from "../../src/app";
 import type { Config } from "../../src/config";
+import { createProducer } from "../../src/kafka/producer";
 import { createLogger, type Logger } from "../../src/logger";
 import { createMetrics } from "../../src/metrics";
 import { identityDeps } from "./identity";
@@ -12,16 +13,19 @@ export async function appOnRealBackends(config: Config) {
   const backends = realBackends(config);
   const identity = await identityDeps(config);
   const metrics = createMetrics();
+  const producer = createProducer(backends.kafka.kafka, config.kafka, metrics, logger);
   const app = createApp({
     config,
     logger,
     metrics,
     ...backends,
+    producer,
     ...identity,
     startedAt: Date.now(),
   });
   const close = async () => {
+    await producer.stop();
     await Promise.allSettled([backends.clickhouse.close(), backends.kafka.close()]);
   };
-  return { app, logs: lines, metrics, ...backends, close };
+  return { app, logs: lines, metrics, producer, ...backends, close };
 }

@@ -3,6 +3,7 @@ import { createApp } from "../../src/app";
 import type { ClickHouse } from "../../src/clickhouse/client";
 import { loadConfig } from "../../src/config";
 import type { KafkaCluster } from "../../src/kafka/client";
+import type { EventProducer } from "../../src/kafka/producer";
 import { createLogger } from "../../src/logger";
 import { createMetrics } from "../../src/metrics";
 import { identityDeps } from "../support/identity";
@@ -20,6 +21,7 @@ async function edgeApp() {
     logger: createLogger("info", (line) => lines.push(JSON.parse(line))),
     clickhouse: up as unknown as ClickHouse,
     kafka: up as unknown as KafkaCluster,
+    producer: up as unknown as EventProducer,
     startedAt: Date.now(),
   });
   return { app, lines };
