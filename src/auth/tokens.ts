@@ -45,6 +45,31 @@ function roleFrom(claim: unknown): Role | undefined {
   return roles.find((role) => values.includes(role));
 }
 
+/**
+ * Tokens that passed every check, kept until they expire. A client sends the same token on every
+ * request; checking its signature once instead of each time takes the HMAC (or RSA/ECDSA) work
+ * off the hot path. Bounded: past `capacity`, the oldest entry goes.
+ */
+function verifiedTokens(capacity = 10_000) {
+  const entries = new Map<string, { identity: Identity; expiresAt: number }>();
+  return {
+    get(token: string): Identity | undefined {
+      const entry = entries.get(token);
+      if (!entry) return undefined;
+      if (entry.expiresAt > Date.now()) return entry.identity;
+      entries.delete(token);
+      return undefined;
+    },
+    set(token: string, identity: Identity, expiresAt: number) {
+      if (entries.size >= capacity) {
+        const oldest = entries.keys().next().value;
+        if (oldest !== undefined) entries.delete(oldest);
+      }
+      entries.set(token, { identity, expiresAt });
+    },
+  };
+}
+
 export function tokenService(config: Config["auth"]) {
   const jwks = config.jwks ? jwksCache(config.jwks.url) : undefined;
 
@@ -85,7 +110,12 @@ export function tokenService(config: Config["auth"]) {
     throw unauthorized("Token algorithm not accepted");
   };
 
+  const verified = verifiedTokens();
+
   const verifyToken = async (token: string): Promise<Identity> => {
+    const known = verified.get(token);
+    if (known) return known;
+
     let checked: { payload: JWTPayload; role: unknown };
     try {
       checked = await verifyPayload(token);
@@ -99,7 +129,9 @@ export function tokenService(config: Config["auth"]) {
     if (typeof payload.sub !== "string" || payload.sub === "")
       throw unauthorized("Token has no subject");
     if (!isRole(role)) throw unauthorized("Token has no known role");
-    return { name: payload.sub, role };
+    const identity: Identity = { name: payload.sub, role };
+    verified.set(token, identity, payload.exp * 1000);
+    return identity;
   };
 
   return { issue, verify: verifyToken };
