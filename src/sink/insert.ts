@@ -39,12 +39,20 @@ export type InsertRows = (rows: EventRow[]) => Promise<void>;
 
 export function eventsInsert(clickhouse: ClickHouse, timeoutMs: number): InsertRows {
   return async (rows) => {
-    await clickhouse.client.insert({
-      table: "events",
-      values: rows,
-      format: "JSONEachRow",
-      abort_signal: AbortSignal.timeout(timeoutMs),
-    });
+    // Not AbortSignal.timeout: its timer would keep the signal, and through the client's abort
+    // handler the whole request body, alive for the full timeout after every insert.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      await clickhouse.client.insert({
+        table: "events",
+        values: rows,
+        format: "JSONEachRow",
+        abort_signal: controller.signal,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 

@@ -39,7 +39,11 @@ export function createSink(deps: SinkDeps): Sink {
   const consumer = deps.kafka.kafka.consumer({
     groupId: settings.groupId,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: Math.min(settings.batchMaxWaitMs, 5_000),
+    // A short wait lets a resumed consumer fetch again at once; small fetches bound what the
+    // process holds (kafkajs' defaults allow 10 MB per fetch, decoded into many more).
+    maxWaitTimeInMs: Math.min(settings.batchMaxWaitMs, 100),
+    maxBytesPerPartition: 256 * 1024,
+    maxBytes: 1024 * 1024,
   });
   // While ClickHouse is down the sink stops fetching once it holds two batches.
   const holdLimit = settings.batchSize * 2;
