@@ -88,7 +88,7 @@ async function prepare(work: string, binary: string) {
     KAFKA_TOPIC: topic,
     KAFKA_ALLOWED_TOPICS: `${topic},${rawTopic}`,
     RATE_LIMIT_MAX: "0",
-    LOGIN_RATE_LIMIT_MAX: "0",
+    RATE_LIMIT_LOGIN_MAX: "0",
     ENABLE_SINK: "false",
   };
   // migrate creates the database, the table and the topic; run again for the raw topic.
