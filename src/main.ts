@@ -2,7 +2,7 @@
 import { createClickHouse } from "./clickhouse/client";
 import { ConfigError, loadConfig } from "./config";
 import { createKafkaCluster } from "./kafka/client";
-import { createLogger } from "./logger";
+import { createLogger, flushLogs } from "./logger";
 import { migrate } from "./migrate";
 import { startServer, stopOnSignals } from "./server";
 import { runSink } from "./sink/run";
@@ -94,7 +94,10 @@ process.on("warning", (warning) => {
 
 try {
   const code = await run(process.argv.slice(2));
-  if (code >= 0) process.exit(code);
+  if (code >= 0) {
+    flushLogs();
+    process.exit(code);
+  }
 } catch (error) {
   const message = error instanceof ConfigError ? error.message : `failed: ${String(error)}`;
   process.stderr.write(`auterity-analytics: ${message}\n`);

@@ -6,7 +6,7 @@ import { createClickHouse } from "./clickhouse/client";
 import type { Config } from "./config";
 import { createKafkaCluster } from "./kafka/client";
 import { createProducer } from "./kafka/producer";
-import type { Logger } from "./logger";
+import { flushLogs, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { metricsOnlyApp } from "./routes/metrics";
 import { createSink } from "./sink/sink";
@@ -96,10 +96,12 @@ export function stopOnSignals(
       logger.error("shutdown deadline reached, exiting with requests still open", {
         timeoutMs: config.shutdownTimeoutMs,
       });
+      flushLogs();
       process.exit(1);
     }, config.shutdownTimeoutMs);
     running.stop(signal).then(() => {
       clearTimeout(deadline);
+      flushLogs();
       process.exit(0);
     });
   };

@@ -25,6 +25,8 @@ export function limitBodies(
     .map(([prefix, bytes]) => [prefix, limiter(bytes)] as const);
 
   return (c, next) => {
+    // A request without a body has nothing to count; most reads are such.
+    if (!c.req.raw.body) return next();
     const path = c.req.path;
     const chosen = byPrefix.find(([prefix]) => path.startsWith(prefix))?.[1] ?? fallback;
     return chosen(c, next);

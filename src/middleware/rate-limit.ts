@@ -29,6 +29,18 @@ export function routeGroup(path: string): RouteGroup | undefined {
   return "default";
 }
 
+/**
+ * Sets headers on a reply that is already made. hono's `c.header` rebuilds a finalized Response
+ * on every call; its own headers can simply be changed, unless they are immutable.
+ */
+function setOnReply(c: Context<AppEnv>, headers: Record<string, string>) {
+  try {
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  } catch {
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  }
+}
+
 const secondsUntil = (at: number) => Math.max(1, Math.ceil((at - Date.now()) / 1000));
 
 function headersFor(state: RateLimitState): Record<string, string> {
@@ -71,15 +83,17 @@ export function rateLimits(config: Config["rateLimit"], metrics: Metrics) {
   /** Per client address, before anything else is done for the request. */
   const byAddress: MiddlewareHandler<AppEnv> = async (c, next) => {
     const group = routeGroup(c.req.path);
-    const forwardedFor = c.req.header("x-forwarded-for");
-    const client = clientAddress(peerAddress(c), forwardedFor, config.trustedProxies);
-    // In-process calls have no peer; counting them under one shared key would throttle
-    // unrelated callers together, so only the user and login-name limits apply to them.
-    if (group && client) count(c, group, "ip", clientKey(client));
+    if (group && config.max[group] > 0) {
+      const forwardedFor = c.req.header("x-forwarded-for");
+      const client = clientAddress(peerAddress(c), forwardedFor, config.trustedProxies);
+      // In-process calls have no peer; counting them under one shared key would throttle
+      // unrelated callers together, so only the user and login-name limits apply to them.
+      if (client) count(c, group, "ip", clientKey(client));
+    }
     await next();
     // Set again on the final reply: a handler that returns its own Response drops earlier ones.
     const state = c.get("rateLimit");
-    if (state) for (const [name, value] of Object.entries(headersFor(state))) c.header(name, value);
+    if (state) setOnReply(c, headersFor(state));
   };
 
   /** Per authenticated user; mounted right after `authorize`. */
