@@ -121,7 +121,14 @@ async function main() {
   const started = performance.now();
   log("starting the stack");
   run(["bash", "infrastructure/local/stack.sh", "start"]);
-  if (!Bun.which("wrk")) run(["bash", "-c", "apt-get install -y -q --no-install-recommends wrk"]);
+  if (!Bun.which("wrk")) {
+    const sudo = process.getuid?.() === 0 ? "" : "sudo ";
+    run([
+      "bash",
+      "-c",
+      `${sudo}apt-get update -q && ${sudo}apt-get install -y -q --no-install-recommends wrk`,
+    ]);
+  }
   log("building the executable");
   run([process.execPath, "run", "build"]);
   const binary = join(root, "dist/auterity-analytics");
