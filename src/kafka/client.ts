@@ -12,8 +12,11 @@ export interface KafkaCluster {
   close(): Promise<void>;
 }
 
+// kafkajs reports each failed response it is about to retry as an error (a group coordinator
+// still being elected, a broker restarting); failures that reach the API are logged where they
+// are handled, so kafkajs' own errors are warnings here.
 const levelNames: Record<number, "debug" | "info" | "warn" | "error"> = {
-  [logLevel.ERROR]: "error",
+  [logLevel.ERROR]: "warn",
   [logLevel.WARN]: "warn",
   [logLevel.INFO]: "debug",
   [logLevel.DEBUG]: "debug",
