@@ -2,15 +2,23 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { buildBinary, lineReader } from "../support/binary";
-import { eventually, runId, testEnv, testSecret } from "../support/stack";
+import { dropEvents } from "../support/events";
+import { eventually, realBackends, runId, testConfig, testEnv, testSecret } from "../support/stack";
 
 describe("the compiled executable", () => {
   let binary = "";
   beforeAll(async () => {
     binary = await buildBinary();
   });
+  const overrides = {
+    KAFKA_TOPIC: `test-${runId}-binary`,
+    CLICKHOUSE_DATABASE: `test_${runId}_binary`,
+  };
+  const backends = realBackends(testConfig(overrides));
   afterAll(async () => {
     if (binary) await rm(dirname(binary), { recursive: true, force: true });
+    await dropEvents(testConfig(overrides), backends);
+    await Promise.allSettled([backends.clickhouse.close(), backends.kafka.close()]);
   });
 
   // Only PATH is inherited: the binary must need no runtime, no node_modules, no repository.
@@ -33,17 +41,17 @@ describe("the compiled executable", () => {
   });
 
   test("migrate creates the topic, seen by an independent client (kcat)", async () => {
-    const topic = `test-${runId}-binary`;
-    const { JWT_SECRET: _secret, ...env } = testEnv({ KAFKA_TOPIC: topic });
+    const topic = overrides.KAFKA_TOPIC;
+    const { JWT_SECRET: _secret, ...env } = testEnv(overrides);
     const run = Bun.spawn([binary, "migrate"], { env: bareEnv(env), cwd: dirname(binary) });
     expect(await run.exited).toBe(0);
     const metadata = Bun.spawnSync(["kcat", "-b", env.KAFKA_BROKERS ?? "", "-L", "-t", topic]);
     expect(metadata.stdout.toString()).toContain(`topic "${topic}" with 3 partitions`);
   });
 
-  test("runs from an empty folder with its .env, serves /health, and exits 0 on SIGTERM", async () => {
+  test("runs from an empty folder with its .env, serves, produces and sinks, exits 0 on SIGTERM", async () => {
     const folder = dirname(binary);
-    const { JWT_SECRET: _secret, ...env } = testEnv({ LOG_LEVEL: "info" });
+    const { JWT_SECRET: _secret, ...env } = testEnv({ ...overrides, LOG_LEVEL: "info" });
     await Bun.write(`${folder}/.env`, `JWT_SECRET=${testSecret}\n`);
     const hashing = Bun.spawnSync([binary, "hash-password"], {
       env: bareEnv({}),
@@ -71,6 +79,27 @@ describe("the compiled executable", () => {
         body: JSON.stringify({ username: "ops", password: "fixture-password" }),
       });
       expect(login.status).toBe(200);
+      const { token } = (await login.json()) as { token: string };
+
+      // kafkajs inside the executable: the producer acknowledges, the sink stores the rows.
+      const events = Array.from({ length: 20 }, (_, i) => ({ event: "binary", data: { i } }));
+      const posted = await fetch(`${listening.url}/api/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(events),
+      });
+      expect(((await posted.json()) as { accepted: number }).accepted).toBe(20);
+      await eventually(
+        async () => {
+          const result = await backends.clickhouse.client.query({
+            query: `SELECT count() AS n FROM ${overrides.CLICKHOUSE_DATABASE}.events FINAL`,
+            format: "JSONEachRow",
+          });
+          const [row] = (await result.json()) as { n: string }[];
+          return row?.n === "20";
+        },
+        { timeoutMs: 45_000, what: "the binary's sink to store 20 rows" },
+      );
 
       child.kill("SIGTERM");
       expect(await child.exited).toBe(0);
