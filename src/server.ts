@@ -8,7 +8,7 @@ import { createKafkaCluster } from "./kafka/client";
 import { createProducer } from "./kafka/producer";
 import { flushLogs, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
-import { metricsOnlyApp } from "./routes/metrics";
+import { startMetricsListener } from "./routes/metrics";
 import { createSink } from "./sink/sink";
 import { version } from "./version";
 
@@ -57,22 +57,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : undefined;
   void sink?.start();
 
-  const metricsServer =
-    config.metrics.port === undefined
-      ? undefined
-      : Bun.serve({
-          hostname: config.host,
-          port: config.metrics.port,
-          fetch: metricsOnlyApp(metrics, config.metrics.token, logger).fetch,
-        });
-  const metricsUrl = metricsServer && `http://${metricsServer.hostname}:${metricsServer.port}`;
-  if (metricsUrl) logger.info("metrics listening", { url: metricsUrl });
+  const metricsListener = startMetricsListener(config, metrics, logger);
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {
       logger.info("stopping", { reason, inFlight: server.pendingRequests });
-      await Promise.all([server.stop(), metricsServer?.stop()]);
+      await Promise.all([server.stop(), metricsListener?.stop()]);
       // The sink may still send dead letters, so it stops before the producer flushes.
       await sink?.stop();
       await producer.stop();
@@ -82,7 +73,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return stopping;
   };
-  return { url, metricsUrl, stop };
+  return { url, metricsUrl: metricsListener?.url, stop };
 }
 
 /** SIGTERM and SIGINT stop the server; past the deadline open connections are cut. */

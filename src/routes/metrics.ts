@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type MiddlewareHandler } from "hono";
+import type { Config } from "../config";
 import { ApiError } from "../errors";
 import type { Logger } from "../logger";
 import type { Metrics } from "../metrics";
@@ -42,4 +43,20 @@ export function metricsOnlyApp(metrics: Metrics, token: string | undefined, logg
   app.notFound(notFound);
   app.route("/", metricsRoutes(metrics, token));
   return app;
+}
+
+/**
+ * The second listener on PROMETHEUS_PORT, when that is set; the API and the lone sink share it.
+ * Returns its address and a stop, or undefined when there is none.
+ */
+export function startMetricsListener(config: Config, metrics: Metrics, logger: Logger) {
+  if (config.metrics.port === undefined) return undefined;
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.metrics.port,
+    fetch: metricsOnlyApp(metrics, config.metrics.token, logger).fetch,
+  });
+  const url = `http://${server.hostname}:${server.port}`;
+  logger.info("metrics listening", { url });
+  return { url, stop: () => server.stop() };
 }

@@ -4,7 +4,7 @@ import { createKafkaCluster } from "../kafka/client";
 import { createProducer } from "../kafka/producer";
 import type { Logger } from "../logger";
 import { createMetrics } from "../metrics";
-import { metricsOnlyApp } from "../routes/metrics";
+import { startMetricsListener } from "../routes/metrics";
 import { createSink } from "./sink";
 
 /**
@@ -19,19 +19,7 @@ export async function runSink(config: Config, logger: Logger) {
   const sink = createSink({ config, kafka, clickhouse, producer, metrics, logger });
   void sink.start();
 
-  const metricsServer =
-    config.metrics.port === undefined
-      ? undefined
-      : Bun.serve({
-          hostname: config.host,
-          port: config.metrics.port,
-          fetch: metricsOnlyApp(metrics, config.metrics.token, logger).fetch,
-        });
-  if (metricsServer) {
-    logger.info("metrics listening", {
-      url: `http://${metricsServer.hostname}:${metricsServer.port}`,
-    });
-  }
+  const metricsListener = startMetricsListener(config, metrics, logger);
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
@@ -39,7 +27,7 @@ export async function runSink(config: Config, logger: Logger) {
       logger.info("stopping", { reason });
       await sink.stop();
       await producer.stop();
-      await Promise.allSettled([metricsServer?.stop(), clickhouse.close(), kafka.close()]);
+      await Promise.allSettled([metricsListener?.stop(), clickhouse.close(), kafka.close()]);
       logger.info("stopped");
     })();
     return stopping;
