@@ -278,7 +278,14 @@ async function main() {
       "≥ 0.8",
     ),
   );
-  lines.push(row("p99 latency added by the API", `${fmt(miss.p99Ms - direct.p99Ms, 1)} ms`));
+  // The API runs at most CLICKHOUSE_MAX_CONCURRENT_QUERIES at once and queues the rest, while
+  // ClickHouse alone runs all of them together; both latencies are shown, not a difference.
+  lines.push(
+    row(
+      "latency p50 / p99, API vs ClickHouse",
+      `${fmt(miss.p50Ms, 1)} / ${fmt(miss.p99Ms, 1)} ms vs ${fmt(direct.p50Ms, 1)} / ${fmt(direct.p99Ms, 1)} ms`,
+    ),
+  );
   lines.push(
     row(
       "ingest `POST /api/events` (500 per batch, 8 clients)",
