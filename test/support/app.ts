@@ -1,8 +1,11 @@
 import { createApp } from "../../src/app";
+import type { ClickHouse } from "../../src/clickhouse/client";
 import type { Config } from "../../src/config";
-import { createProducer } from "../../src/kafka/producer";
-import { createLogger, type Logger } from "../../src/logger";
+import type { KafkaCluster } from "../../src/kafka/client";
+import { createProducer, type EventProducer } from "../../src/kafka/producer";
+import { createLogger, type Logger, silentLogger } from "../../src/logger";
 import { createMetrics } from "../../src/metrics";
+import type { AppDeps } from "../../src/types";
 import { identityDeps } from "./identity";
 import { realBackends } from "./stack";
 
@@ -28,4 +31,25 @@ export async function appOnRealBackends(config: Config) {
     await Promise.allSettled([backends.clickhouse.close(), backends.kafka.close()]);
   };
   return { app, logs: lines, metrics, producer, ...backends, close };
+}
+
+// Backends that answer every ping and are otherwise never called.
+const idle = { ping: async () => {}, close: async () => {} };
+
+/**
+ * The in-process app for tests of the HTTP edge, routes and documents, where ClickHouse and
+ * Kafka are not the subject; `deps` replaces any part (a recording producer, a logger).
+ */
+export async function appWithoutBackends(config: Config, deps: Partial<AppDeps> = {}) {
+  return createApp({
+    config,
+    ...(await identityDeps(config)),
+    metrics: createMetrics(),
+    logger: silentLogger,
+    clickhouse: idle as unknown as ClickHouse,
+    kafka: idle as unknown as KafkaCluster,
+    producer: idle as unknown as EventProducer,
+    startedAt: Date.now(),
+    ...deps,
+  });
 }

@@ -1,30 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { createApp } from "../../src/app";
-import type { ClickHouse } from "../../src/clickhouse/client";
 import { loadConfig } from "../../src/config";
-import type { KafkaCluster } from "../../src/kafka/client";
-import type { EventProducer } from "../../src/kafka/producer";
 import { createLogger } from "../../src/logger";
-import { createMetrics } from "../../src/metrics";
-import { identityDeps } from "../support/identity";
-
-// Backends that always answer: these tests are about the HTTP edge, not the services.
-const up = { ping: async () => {}, close: async () => {} };
+import { appWithoutBackends } from "../support/app";
 
 async function edgeApp() {
   const lines: Record<string, unknown>[] = [];
   const config = loadConfig({ JWT_SECRET: "e".repeat(32) });
-  const app = createApp({
-    config,
-    ...(await identityDeps(config)),
-    metrics: createMetrics(),
-    logger: createLogger("info", (line) => lines.push(JSON.parse(line))),
-    clickhouse: up as unknown as ClickHouse,
-    kafka: up as unknown as KafkaCluster,
-    producer: up as unknown as EventProducer,
-    startedAt: Date.now(),
-  });
-  return { app, lines };
+  const logger = createLogger("info", (line) => lines.push(JSON.parse(line)));
+  return { app: await appWithoutBackends(config, { logger }), lines };
 }
 
 describe("the HTTP edge", () => {

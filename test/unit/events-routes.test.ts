@@ -1,13 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { createApp } from "../../src/app";
-import type { ClickHouse } from "../../src/clickhouse/client";
 import { loadConfig } from "../../src/config";
 import { ApiError } from "../../src/errors";
-import type { KafkaCluster } from "../../src/kafka/client";
 import type { Delivery, EventProducer, OutgoingMessage } from "../../src/kafka/producer";
-import { silentLogger } from "../../src/logger";
-import { createMetrics } from "../../src/metrics";
-import { identityDeps, tokenFor } from "../support/identity";
+import { appWithoutBackends } from "../support/app";
+import { tokenFor } from "../support/identity";
 
 // These tests are about the HTTP edge of produce and events; Kafka itself is proved by the
 // integration tests. This producer records what it was given and places it on partition 0.
@@ -31,8 +27,6 @@ function recordingProducer(failWith?: ApiError) {
   return { producer, sent };
 }
 
-const unused = { ping: async () => {}, close: async () => {} };
-
 async function eventsApp(env: Record<string, string> = {}, failWith?: ApiError) {
   const config = loadConfig({
     JWT_SECRET: "r".repeat(32),
@@ -43,16 +37,7 @@ async function eventsApp(env: Record<string, string> = {}, failWith?: ApiError) 
     ...env,
   });
   const { producer, sent } = recordingProducer(failWith);
-  const app = createApp({
-    config,
-    ...(await identityDeps(config)),
-    metrics: createMetrics(),
-    logger: silentLogger,
-    clickhouse: unused as unknown as ClickHouse,
-    kafka: unused as unknown as KafkaCluster,
-    producer,
-    startedAt: Date.now(),
-  });
+  const app = await appWithoutBackends(config, { producer });
   const token = await tokenFor(config, "ingest");
   const post = (path: string, body: string, type = "application/json") =>
     app.request(path, {

@@ -1,33 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
-import { createApp } from "../../src/app";
 import { routeRoles } from "../../src/auth/roles";
-import type { ClickHouse } from "../../src/clickhouse/client";
 import { loadConfig } from "../../src/config";
-import type { KafkaCluster } from "../../src/kafka/client";
-import type { EventProducer } from "../../src/kafka/producer";
-import { silentLogger } from "../../src/logger";
-import { createMetrics } from "../../src/metrics";
 import { openApiPath } from "../../src/openapi/document";
 import { loginBody } from "../../src/routes/login";
-import { identityDeps } from "../support/identity";
+import { appWithoutBackends } from "../support/app";
 
 // The document is about routes and schemas; backends are never called here.
-const unused = { ping: async () => {}, close: async () => {} };
-
-async function docsApp() {
-  const config = loadConfig({ JWT_SECRET: "o".repeat(32) });
-  return createApp({
-    config,
-    ...(await identityDeps(config)),
-    metrics: createMetrics(),
-    logger: silentLogger,
-    clickhouse: unused as unknown as ClickHouse,
-    kafka: unused as unknown as KafkaCluster,
-    producer: unused as unknown as EventProducer,
-    startedAt: Date.now(),
-  });
-}
+const docsApp = () => appWithoutBackends(loadConfig({ JWT_SECRET: "o".repeat(32) }));
 
 interface Doc {
   openapi: string;
