@@ -21,6 +21,8 @@ const refuse = (message: string) => new ApiError("query_forbidden", message);
  * identifier may name a database outside the allowed list, and no statement may reach other
  * people's queries (KILL QUERY is allowed in read-only mode; SHOW PROCESSLIST reads
  * system.processes). `otherDatabases` holds the existing databases the role may not read.
+ * What it cannot see: a view or dictionary in an allowed database reads with the API's own
+ * account, so whoever may create those (admin) decides what they expose to `user`.
  */
 export function checkUserSql(scan: SqlScan, otherDatabases: ReadonlySet<string>): void {
   const keyword = firstKeyword(scan);
