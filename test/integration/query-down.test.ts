@@ -1,52 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { appOnRealBackends } from "../support/app";
 import { tokenFor } from "../support/identity";
-import { closedPort, eventually, testConfig } from "../support/stack";
+import { privateClickHouse } from "../support/private-clickhouse";
+import { closedPort, testConfig } from "../support/stack";
 import { errorReply } from "./query-fixture";
-
-const templates = resolve(import.meta.dir, "../../infrastructure/local/clickhouse");
-
-/** A ClickHouse of this test's own (folder and ports), so that stopping it disturbs nobody. */
-async function privateClickHouse() {
-  const dir = await mkdtemp(join(tmpdir(), "auterity-ch-"));
-  const [httpPort, tcpPort] = [await closedPort(), await closedPort()];
-  for (const sub of ["conf", "log", "data", "tmp", "user_files"]) {
-    await mkdir(join(dir, sub), { recursive: true });
-  }
-  const config = (await Bun.file(join(templates, "config.xml")).text())
-    .replaceAll("@STATE@", dir)
-    .replace("@HTTP_PORT@", String(httpPort))
-    .replace("@TCP_PORT@", String(tcpPort));
-  await Bun.write(join(dir, "conf/config.xml"), config);
-  await Bun.write(join(dir, "conf/users.xml"), Bun.file(join(templates, "users.xml")));
-
-  const url = `http://127.0.0.1:${httpPort}`;
-  let server: ReturnType<typeof Bun.spawn> | undefined;
-  const start = async () => {
-    server = Bun.spawn(["clickhouse-server", `--config-file=${join(dir, "conf/config.xml")}`], {
-      cwd: dir,
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    await eventually(async () => (await fetch(`${url}/ping`)).ok, {
-      timeoutMs: 45_000,
-      what: "the private ClickHouse to answer",
-    });
-  };
-  const stop = async () => {
-    server?.kill("SIGKILL");
-    await server?.exited;
-  };
-  const remove = async () => {
-    await stop();
-    await rm(dir, { recursive: true, force: true });
-  };
-  await start();
-  return { url, start, stop, remove };
-}
 
 async function appOn(url: string, overrides: Record<string, string> = {}) {
   const config = testConfig({ CLICKHOUSE_URL: url, RATE_LIMIT_MAX: "0", ...overrides });
@@ -108,7 +65,7 @@ describe("ClickHouse down", () => {
       expect(await back.json()).toMatchObject({ data: [{ up: 3 }], cached: false });
     } finally {
       await live.close();
-      await clickhouse.remove();
+      await clickhouse.close();
     }
   }, 120_000);
 
