@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { compress } from "hono/compress";
 import { accessLog } from "./middleware/access-log";
 import { authorize } from "./middleware/auth";
 import { limitBodies } from "./middleware/body-limit";
+import { compression } from "./middleware/compression";
 import { notFound, onError } from "./middleware/errors";
 import { httpMetrics } from "./middleware/metrics";
 import { rateLimits } from "./middleware/rate-limit";
@@ -25,7 +25,7 @@ export function createApp(deps: AppDeps) {
   app.use("*", requestId());
   app.use("*", httpMetrics(deps.metrics));
   app.use("*", accessLog(deps.logger));
-  app.use("*", compress());
+  app.use("*", compression());
   app.use("*", limits.byAddress);
   // A route group with bigger bodies gets its own entry here: path prefix → bytes.
   app.use(
@@ -44,8 +44,7 @@ export function createApp(deps: AppDeps) {
   app.use("/login", limits.byLoginName);
   app.route("/", loginRoutes(deps.login));
 
-  app.use("/api/*", authorize(deps.tokens));
-  app.use("/api/*", limits.byUser);
+  app.use("/api/*", authorize(deps.tokens, limits.byUser));
   app.route("/api", produceRoutes(deps));
   app.route("/api", eventsRoutes(deps));
   app.route("/api", queryRoutes(deps));

@@ -24,6 +24,8 @@ export interface AppDeps {
 export interface AppEnv {
   Variables: {
     requestId: string;
+    /** The route template that answers, found once per request (see `routeTemplate`). */
+    route?: string;
     /** Who made the request, once authenticated; the access log reports it. */
     user?: Identity;
     /** The tightest rate limit this request counted in, for the RateLimit-* headers. */

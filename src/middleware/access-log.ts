@@ -3,10 +3,17 @@ import { routePath } from "hono/route";
 import type { Logger } from "../logger";
 import type { AppEnv } from "../types";
 
-/** The route template that answered, never the raw path, so logs and metrics stay low-cardinality. */
-export function routeTemplate(c: Context): string {
+/**
+ * The route template that answers, never the raw path, so logs and metrics stay low-cardinality.
+ * Routing is done before the first middleware runs, so it is worked out once and remembered.
+ */
+export function routeTemplate(c: Context<AppEnv>): string {
+  const known = c.get("route");
+  if (known !== undefined) return known;
   const path = routePath(c, -1);
-  return path === "*" || path === "/*" || path === "" ? "unmatched" : path;
+  const route = path === "*" || path === "/*" || path === "" ? "unmatched" : path;
+  c.set("route", route);
+  return route;
 }
 
 /** One JSON line per request, written after the response is known. */

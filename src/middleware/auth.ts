@@ -1,18 +1,23 @@
-import type { MiddlewareHandler } from "hono";
-import { matchedRoutes } from "hono/route";
+import type { Context, MiddlewareHandler } from "hono";
 import { routeRoles } from "../auth/roles";
 import { type TokenService, unauthorized } from "../auth/tokens";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
+import { routeTemplate } from "./access-log";
 
 const bearer = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/;
 
 /**
  * Authenticates every request below the mount point, then checks the role against `routeRoles`.
- * Unknown paths still need a valid token, so probing without one learns nothing.
+ * Unknown paths still need a valid token, so probing without one learns nothing. `identified`
+ * runs once the caller is known and allowed (the per-user rate limit), without a middleware
+ * layer of its own on the path every API request takes.
  */
-export function authorize(tokens: TokenService): MiddlewareHandler<AppEnv> {
-  return async function authorizeRequest(c, next) {
+export function authorize(
+  tokens: TokenService,
+  identified: (c: Context<AppEnv>) => void = () => {},
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
     const header = c.req.header("authorization");
     if (!header) {
       throw new ApiError("unauthorized", "Missing bearer token", {
@@ -25,17 +30,16 @@ export function authorize(tokens: TokenService): MiddlewareHandler<AppEnv> {
     const identity = await tokens.verify(token);
     c.set("user", identity);
 
-    const handler = matchedRoutes(c).findLast((route) => route.handler !== authorizeRequest);
-    if (!handler || handler.path.endsWith("*")) return next();
-
-    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
-    const allowed = routeRoles[`${method} ${handler.path}`] ?? [];
-    if (!allowed.includes(identity.role)) {
-      throw new ApiError(
-        "forbidden",
-        `Role "${identity.role}" may not call ${method} ${handler.path}`,
-      );
+    // A path that no route matched ends in a mount point's wildcard; it becomes a 404 further on.
+    const route = routeTemplate(c);
+    if (route !== "unmatched" && !route.endsWith("*")) {
+      const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+      const allowed = routeRoles[`${method} ${route}`] ?? [];
+      if (!allowed.includes(identity.role)) {
+        throw new ApiError("forbidden", `Role "${identity.role}" may not call ${method} ${route}`);
+      }
     }
+    identified(c);
     await next();
   };
 }

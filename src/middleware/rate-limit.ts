@@ -96,12 +96,11 @@ export function rateLimits(config: Config["rateLimit"], metrics: Metrics) {
     if (state) setOnReply(c, headersFor(state));
   };
 
-  /** Per authenticated user; mounted right after `authorize`. */
-  const byUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+  /** Per authenticated user; `authorize` calls it once it knows who is calling. */
+  const byUser = (c: Context<AppEnv>) => {
     const group = routeGroup(c.req.path);
     const user = c.get("user");
     if (group && user) count(c, group, "user", user.name);
-    await next();
   };
 
   /**

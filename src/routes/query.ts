@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ApiError } from "../errors";
 import { createQueryService, type QueryReply, queryFormats } from "../query/service";
 import type { AppDeps, AppEnv } from "../types";
-import { requireJson, validate } from "../validation";
+import { requireJson, validate, validQuery } from "../validation";
 
 const sql = z.string().min(1, "must not be empty").describe("One ClickHouse SQL statement");
 const format = z
@@ -48,8 +48,8 @@ export function queryRoutes(deps: AppDeps) {
   const queries = createQueryService(deps);
 
   return new Hono<AppEnv>()
-    .get("/clickhouse/query", validate("query", queryParams), async (c) => {
-      const { sql, format } = c.req.valid("query");
+    .get("/clickhouse/query", async (c) => {
+      const { sql, format } = validQuery(c, queryParams);
       const signal = c.req.raw.signal;
       return reply(c, await queries.run({ sql, format, identity: identity(c), signal }));
     })

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logger";
 import { appWithoutBackends } from "../support/app";
+import { tokenFor } from "../support/identity";
 
 async function edgeApp() {
   const lines: Record<string, unknown>[] = [];
@@ -51,5 +52,29 @@ describe("the HTTP edge", () => {
     const res = await app.request("/health/live");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  test("every reply says it varies with Accept-Encoding; large JSON is compressed on request", async () => {
+    const { app } = await edgeApp();
+    const small = await app.request("/health/live");
+    expect(small.headers.get("vary")).toBe("Accept-Encoding");
+    const large = await app.request("/openapi.json", { headers: { "accept-encoding": "gzip" } });
+    expect(large.headers.get("vary")).toBe("Accept-Encoding");
+    expect(large.headers.get("content-encoding")).toBe("gzip");
+  });
+
+  test("the query string is checked like a body: a repeated or empty sql is a 400", async () => {
+    const { app } = await edgeApp();
+    const config = loadConfig({ JWT_SECRET: "e".repeat(32) });
+    const token = await tokenFor(config, "user");
+    const ask = (query: string) =>
+      app.request(`/api/clickhouse/query?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    for (const query of ["sql=SELECT+1&sql=SELECT+2", "sql=", "", "sql=SELECT+1&format=xml"]) {
+      const res = await ask(query);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: "validation_failed" });
+    }
   });
 });
