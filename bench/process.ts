@@ -1,4 +1,4 @@
-import { lineReader } from "../test/support/binary";
+import { join } from "node:path";
 
 /** Resident memory of a process in MB, from /proc. */
 export async function rssMb(pid: number): Promise<number> {
@@ -28,13 +28,35 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Starts the executable and measures the time from exec to its first 200 on /health/live. */
+/** The line a starting API writes once it listens, read back from its log file. */
+async function listeningLine(logFile: string, timeoutMs = 15_000): Promise<{ url: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await Bun.file(logFile)
+      .text()
+      .catch(() => "");
+    const line = text.split("\n").find((entry) => entry.includes('"listening"'));
+    if (line) return JSON.parse(line);
+    if (Date.now() > deadline) throw new Error(`the API did not start:\n${text}`);
+    await Bun.sleep(5);
+  }
+}
+
+/**
+ * Starts the executable and measures the time from exec to its first 200 on /health/live. Its
+ * log lines go to a file, as under systemd or a container runtime: a pipe read by this process
+ * would take CPU from the API on the same cores while it is under load.
+ */
 export async function startApi(binary: string, env: Record<string, string>, cwd: string) {
+  const logFile = join(cwd, `api-${Date.now()}.log`);
   const started = performance.now();
-  const child = Bun.spawn([binary, "serve"], { env, cwd, stdout: "pipe", stderr: "inherit" });
-  const out = lineReader(child.stdout);
-  const listening = JSON.parse(await out.waitFor((line) => line.includes('"listening"')));
-  const url: string = listening.url;
+  const child = Bun.spawn([binary, "serve"], {
+    env,
+    cwd,
+    stdout: Bun.file(logFile),
+    stderr: "inherit",
+  });
+  const { url } = await listeningLine(logFile);
   for (;;) {
     const res = await fetch(`${url}/health/live`).catch(() => undefined);
     if (res?.status === 200) break;
