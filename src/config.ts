@@ -97,6 +97,7 @@ const envSchema = z.object({
   KAFKA_MAX_QUEUE_BYTES: positiveInt.default(64 * 1024 * 1024),
   EVENTS_MAX_BATCH: positiveInt.default(1_000),
   EVENTS_MAX_BODY_BYTES: positiveInt.default(5 * 1024 * 1024),
+  EVENTS_PER_MESSAGE: z.coerce.number().int().min(1).max(1_000).default(100),
 
   HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
   ENABLE_SINK: flag.default(true),
@@ -158,7 +159,7 @@ export interface Config {
     lingerMs: number;
     maxQueueBytes: number;
   };
-  events: { maxBatch: number; maxBodyBytes: number };
+  events: { maxBatch: number; maxBodyBytes: number; perMessage: number };
   healthTimeoutMs: number;
   sinkEnabled: boolean;
   sink: {
@@ -287,7 +288,11 @@ export function loadConfig(
       lingerMs: e.KAFKA_LINGER_MS,
       maxQueueBytes: e.KAFKA_MAX_QUEUE_BYTES,
     },
-    events: { maxBatch: e.EVENTS_MAX_BATCH, maxBodyBytes: e.EVENTS_MAX_BODY_BYTES },
+    events: {
+      maxBatch: e.EVENTS_MAX_BATCH,
+      maxBodyBytes: e.EVENTS_MAX_BODY_BYTES,
+      perMessage: e.EVENTS_PER_MESSAGE,
+    },
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     sinkEnabled: e.ENABLE_SINK,
     sink: {

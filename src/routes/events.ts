@@ -34,7 +34,11 @@ const acceptsBatch: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 // The body size limit for this group is applied in the app, before authentication.
 export function eventsRoutes(deps: AppDeps) {
-  const ingest = eventIngest({ producer: deps.producer, topic: deps.config.kafka.topic });
+  const ingest = eventIngest({
+    producer: deps.producer,
+    topic: deps.config.kafka.topic,
+    perMessage: deps.config.events.perMessage,
+  });
   const { maxBatch } = deps.config.events;
 
   return new Hono<AppEnv>().post("/events", acceptsBatch, async (c) => {

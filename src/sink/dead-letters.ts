@@ -8,6 +8,7 @@ export const deadLetterHeaders = {
   topic: "x-dead-letter-topic",
   partition: "x-dead-letter-partition",
   offset: "x-dead-letter-offset",
+  line: "x-dead-letter-line",
   truncated: "x-dead-letter-truncated",
 } as const;
 
@@ -22,26 +23,25 @@ function flatten(headers: IHeaders | undefined): Record<string, string | Buffer>
 }
 
 /**
- * The message as it was read, with where it came from and why it was refused. Key and value are
- * kept byte for byte; only a value too large to carry the extra headers is cut, and says so.
+ * The refused event as it was read, with where it came from and why it was refused: the whole
+ * message, or for a message of lines the one line (0-based, in x-dead-letter-line), so the good
+ * events beside it are not sent twice. Key and bytes are kept as they were; only a value too
+ * large to carry the extra headers is cut, and says so.
  */
 export function deadLetter(dlqTopic: string, entry: SinkEntry, reason: string): OutgoingMessage {
-  const { message } = entry;
-  const letter: OutgoingMessage = {
-    topic: dlqTopic,
-    key: message.key,
-    value: message.value,
-    headers: {
-      ...flatten(message.headers),
-      [deadLetterHeaders.reason]: reason,
-      [deadLetterHeaders.topic]: entry.topic,
-      [deadLetterHeaders.partition]: String(entry.partition),
-      [deadLetterHeaders.offset]: message.offset,
-    },
+  const { message, value } = entry;
+  const headers: Record<string, string | Buffer> = {
+    ...flatten(message.headers),
+    [deadLetterHeaders.reason]: reason,
+    [deadLetterHeaders.topic]: entry.topic,
+    [deadLetterHeaders.partition]: String(entry.partition),
+    [deadLetterHeaders.offset]: message.offset,
   };
-  if (messageBytes(letter) > maxMessageBytes && message.value && letter.headers) {
-    letter.value = message.value.subarray(0, maxMessageBytes / 2);
-    letter.headers[deadLetterHeaders.truncated] = String(message.value.length);
+  if (entry.line !== undefined) headers[deadLetterHeaders.line] = String(entry.line);
+  const letter: OutgoingMessage = { topic: dlqTopic, key: message.key, value, headers };
+  if (messageBytes(letter) > maxMessageBytes && value) {
+    letter.value = value.subarray(0, maxMessageBytes / 2);
+    headers[deadLetterHeaders.truncated] = String(value.length);
   }
   return letter;
 }

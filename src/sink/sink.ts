@@ -7,7 +7,7 @@ import type { Logger } from "../logger";
 import type { Metrics } from "../metrics";
 import { summary } from "./insert";
 import { backoffDelay, SinkStopped } from "./retry";
-import { type SinkEntry, toEntry } from "./rows";
+import { type SinkEntry, toEntries } from "./rows";
 import { batchStore } from "./store";
 
 export interface SinkDeps {
@@ -151,7 +151,9 @@ export function createSink(deps: SinkDeps): Sink {
     highWatermarks.set(partition, BigInt(batch.highWatermark));
     const first = batch.messages[0];
     if (first && !committed.has(partition)) committed.set(partition, BigInt(first.offset));
-    for (const message of batch.messages) buffer.push(toEntry(batch.topic, partition, message));
+    for (const message of batch.messages) {
+      for (const entry of toEntries(batch.topic, partition, message)) buffer.push(entry);
+    }
     updateLag();
 
     if (buffer.length >= settings.batchSize) flushQuietly();

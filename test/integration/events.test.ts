@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eventLines } from "../../src/events/message";
 import { createLogger } from "../../src/logger";
 import { createSink, type Sink } from "../../src/sink/sink";
 import { appOnRealBackends } from "../support/app";
-import { committedAll, dropEvents, migrateEvents, storedEvents } from "../support/events";
+import {
+  committedAll,
+  dropEvents,
+  headerMap,
+  kcatRead,
+  migrateEvents,
+  storedEvents,
+} from "../support/events";
 import { tokenFor } from "../support/identity";
 import { eventually, runId, testConfig } from "../support/stack";
 
@@ -84,6 +92,25 @@ describe("events through the API into ClickHouse", () => {
     expect(signup?.timestamp_ms).toBe(String(Date.UTC(2024, 1, 29, 22, 59, 59, 250)));
     expect(new Set(rows.map((row) => row.kafka_partition)).size).toBe(3);
   }, 60_000);
+
+  test("on the topic, kcat sees the events a hundred to a message, one per line", async () => {
+    const records = kcatRead(config.kafka.topic);
+    // 500 events in five messages, the NDJSON request's two in a sixth.
+    expect(
+      records.map((record) => record.payload?.split("\n").length ?? 0).toSorted((a, b) => a - b),
+    ).toEqual([2, 100, 100, 100, 100, 100]);
+    for (const record of records) {
+      expect(headerMap(record)[eventLines.header]).toBe(eventLines.type);
+    }
+    const lines = records.flatMap((record) => record.payload?.split("\n") ?? []);
+    const parsed = lines.map((line) => JSON.parse(line));
+    expect(parsed.filter((event) => event.event === "click")).toHaveLength(250);
+    expect(parsed[0]).toEqual({
+      event: expect.any(String),
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      data: expect.any(Object),
+    });
+  });
 
   test("a replay (a crash between insert and commit) is collapsed by the table", async () => {
     await sink.stop();

@@ -139,7 +139,8 @@ describe("a row that ClickHouse itself refuses", () => {
     await live.clickhouse.command(
       `CREATE TABLE ${database}.events (event FixedString(8), timestamp DateTime,
         timestamp_ms UInt64, data String, received_at DateTime, kafka_partition UInt32,
-        kafka_offset UInt64) ENGINE = MergeTree() ORDER BY (kafka_partition, kafka_offset)`,
+        kafka_offset UInt64, kafka_index UInt32) ENGINE = MergeTree()
+        ORDER BY (kafka_partition, kafka_offset)`,
       { database: "" },
     );
     await live.kafka.ensureTopics([

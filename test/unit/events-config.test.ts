@@ -14,7 +14,11 @@ describe("events, produce and sink settings", () => {
       retryMaxMs: 30000,
       deadLetterTopic: "analytics-data-dlq",
     });
-    expect(config.events).toEqual({ maxBatch: 1000, maxBodyBytes: 5 * 1024 * 1024 });
+    expect(config.events).toEqual({
+      maxBatch: 1000,
+      maxBodyBytes: 5 * 1024 * 1024,
+      perMessage: 100,
+    });
     expect(config.sinkEnabled).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config";
 import { ApiError } from "../../src/errors";
+import { eventLines } from "../../src/events/message";
 import type { Delivery, EventProducer, OutgoingMessage } from "../../src/kafka/producer";
 import { appWithoutBackends } from "../support/app";
 import { tokenFor } from "../support/identity";
@@ -181,7 +182,21 @@ describe("POST /api/events", () => {
       { index: 1, error: "event: must not be empty" },
       { index: 3, error: expect.stringMatching(/^timestamp:/) },
     ]);
-    expect(sent.map((message) => JSON.parse(String(message.value)).event)).toEqual(["a", "c"]);
+    // One request's events travel together, one JSON object per line, marked as such.
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.headers).toEqual({ [eventLines.header]: eventLines.type });
+    const lines = String(sent[0]?.value).split("\n");
+    expect(lines.map((line) => JSON.parse(line).event)).toEqual(["a", "c"]);
+  });
+
+  test("a batch is split into messages of EVENTS_PER_MESSAGE events, in order", async () => {
+    const { post, sent } = await eventsApp({ EVENTS_PER_MESSAGE: "2" });
+    const names = ["a", "b", "c", "d", "e"];
+    const res = await post("/api/events", json(names.map(event)));
+    expect(await res.json()).toMatchObject({ accepted: 5, rejected: 0 });
+    const messages = sent.map((message) => String(message.value).split("\n"));
+    expect(messages.map((lines) => lines.length)).toEqual([2, 2, 1]);
+    expect(messages.flat().map((line) => JSON.parse(line).event)).toEqual(names);
   });
 
   test("NDJSON works the same and names the line of each problem", async () => {

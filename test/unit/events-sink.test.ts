@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import type { KafkaMessage } from "kafkajs";
+import { eventLines } from "../../src/events/message";
 import { deadLetter, deadLetterHeaders } from "../../src/sink/dead-letters";
 import { blamesData, clickhouseCode, insertOrIsolate } from "../../src/sink/insert";
 import { backoffDelay, retryUntilDone, SinkStopped } from "../../src/sink/retry";
 import type { EventRow } from "../../src/sink/rows";
-import { toEntry } from "../../src/sink/rows";
+import { toEntries } from "../../src/sink/rows";
 
 const at = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -24,6 +25,12 @@ function message(value: string | null, offset = "7", extra: Partial<KafkaMessage
 const oldServerError = (code: number, text: string) =>
   new Error(`Code: ${code}, e.displayText() = DB::Exception: ${text}, e.what() = DB::Exception`);
 
+const lineHeaders = { [eventLines.header]: Buffer.from(eventLines.type) };
+const only = (entries: ReturnType<typeof toEntries>) => {
+  expect(entries).toHaveLength(1);
+  return entries[0];
+};
+
 describe("decoding messages from the events topic", () => {
   test("a stored event becomes a row keyed by its partition and offset", () => {
     const value = JSON.stringify({
@@ -31,8 +38,8 @@ describe("decoding messages from the events topic", () => {
       timestamp: "2024-05-01T12:00:00.500Z",
       data: {},
     });
-    const entry = toEntry("events", 2, message(value, "41"));
-    expect(entry.row).toEqual({
+    const entry = only(toEntries("events", 2, message(value, "41")));
+    expect(entry?.row).toEqual({
       event: "view",
       timestamp: at / 1000,
       timestamp_ms: at + 500,
@@ -40,16 +47,48 @@ describe("decoding messages from the events topic", () => {
       received_at: at / 1000,
       kafka_partition: 2,
       kafka_offset: 41,
+      kafka_index: 0,
     });
-    expect(entry.reason).toBeUndefined();
+    expect(entry?.reason).toBeUndefined();
   });
 
   test("what cannot become a row carries the reason instead", () => {
-    expect(toEntry("t", 0, message(null)).reason).toBe("message has no value");
-    expect(toEntry("t", 0, message("not json{")).reason).toBe("value is not valid JSON");
-    expect(toEntry("t", 0, message('{"event":""}')).reason).toBe(
-      "invalid event: event: must not be empty",
-    );
+    const reason = (value: string | null) => only(toEntries("t", 0, message(value)))?.reason;
+    expect(reason(null)).toBe("message has no value");
+    expect(reason("not json{")).toBe("value is not valid JSON");
+    expect(reason('{"event":""}')).toBe("invalid event: event: must not be empty");
+  });
+
+  test("without the lines header a value with line breaks is still one event", () => {
+    const pretty = JSON.stringify({ event: "view", data: { a: 1 } }, null, 2);
+    const entry = only(toEntries("t", 0, message(pretty)));
+    expect(entry?.row?.event).toBe("view");
+    expect(entry?.row?.timestamp_ms).toBe(at);
+  });
+
+  test("a message of lines gives a row per line, each with its line and its own bytes", () => {
+    const value = [
+      '{"event":"a","timestamp":"2024-05-01T12:00:01.000Z"}',
+      "",
+      '{"event":""}',
+      "not json{",
+      '{"event":"b","data":{"n":2}}\r',
+      "",
+    ].join("\n");
+    const entries = toEntries("t", 1, message(value, "9", { headers: lineHeaders }));
+    expect(entries.map((entry) => entry.line)).toEqual([0, 2, 3, 4]);
+    expect(entries.map((entry) => entry.row?.event)).toEqual(["a", undefined, undefined, "b"]);
+    expect(entries.map((entry) => entry.row?.kafka_index)).toEqual([0, undefined, undefined, 4]);
+    expect(entries[0]?.row).toMatchObject({ kafka_offset: 9, timestamp_ms: at + 1000 });
+    expect(entries[1]?.reason).toBe("invalid event: event: must not be empty");
+    expect(entries[1]?.value?.toString()).toBe('{"event":""}');
+    expect(entries[2]?.reason).toBe("value is not valid JSON");
+    expect(entries[3]?.row?.data).toBe('{"n":2}');
+  });
+
+  test("a message of lines with no event in it is refused whole", () => {
+    const entry = only(toEntries("t", 0, message("\n \n", "3", { headers: lineHeaders })));
+    expect(entry?.reason).toBe("message has no event");
   });
 });
 
@@ -64,6 +103,8 @@ describe("ClickHouse errors", () => {
     expect(blamesData(oldServerError(27, "Cannot parse input"))).toBe(true);
     expect(blamesData(oldServerError(60, "Table x.events doesn't exist."))).toBe(false);
     expect(blamesData(new TypeError("Unable to connect"))).toBe(false);
+    const olderTable = "Unknown field found while parsing JSONEachRow format: kafka_index";
+    expect(blamesData(oldServerError(117, olderTable))).toBe(false);
     expect(blamesData(oldServerError(252, "Too many parts (300). Merges are slower"))).toBe(false);
     const spread = oldServerError(
       252,
@@ -106,7 +147,7 @@ describe("dead letters", () => {
     const original = message("not json{", "12");
     const letter = deadLetter(
       "events-dlq",
-      { topic: "events", partition: 1, message: original },
+      { topic: "events", partition: 1, message: original, value: original.value },
       "bad",
     );
     expect(letter.topic).toBe("events-dlq");
@@ -118,6 +159,19 @@ describe("dead letters", () => {
       [deadLetterHeaders.topic]: "events",
       [deadLetterHeaders.partition]: "1",
       [deadLetterHeaders.offset]: "12",
+    });
+  });
+
+  test("from a message of lines, carry the one refused line and say which it was", () => {
+    const original = message('{"event":"a"}\n{"event":""}', "5", { headers: lineHeaders });
+    const [, refused] = toEntries("events", 0, original);
+    if (!refused) throw new Error("expected two entries");
+    const letter = deadLetter("events-dlq", refused, "bad");
+    expect(letter.value).toEqual(Buffer.from('{"event":""}'));
+    expect(letter.headers).toMatchObject({
+      [eventLines.header]: Buffer.from(eventLines.type),
+      [deadLetterHeaders.offset]: "5",
+      [deadLetterHeaders.line]: "1",
     });
   });
 });
