@@ -11,7 +11,8 @@ COPY package.json package-lock.json ./
 RUN bun install --production --ignore-scripts
 COPY tsconfig.json bunfig.toml ./
 COPY src ./src
-RUN bun build src/main.ts --compile --minify --outfile /out/auterity-analytics \
+# The build script of package.json, so the image and the tests compile the same entry points.
+RUN OUTFILE=/out/auterity-analytics bun run build \
  && /out/auterity-analytics --version
 
 # --- run: the same Debian release as the build stage, so the executable finds its libc

@@ -5,7 +5,7 @@ import { loadUsers } from "./auth/users";
 import { createClickHouse } from "./clickhouse/client";
 import type { Config } from "./config";
 import { createKafkaCluster } from "./kafka/client";
-import { createProducer } from "./kafka/producer";
+import { producerOnThread } from "./kafka/producer-thread";
 import { flushLogs, type Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { startMetricsListener } from "./routes/metrics";
@@ -28,7 +28,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const kafka = createKafkaCluster(config.kafka, logger);
   const login = loginService(users, tokens);
   const metrics = createMetrics();
-  const producer = createProducer(kafka.kafka, config.kafka, metrics, logger);
+  const producer = producerOnThread(config, metrics, logger);
   const app = createApp({
     config,
     logger,

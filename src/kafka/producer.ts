@@ -2,7 +2,6 @@ import { type Kafka, type Message, Partitioners, type RecordMetadata } from "kaf
 import type { Config } from "../config";
 import { ApiError } from "../errors";
 import type { Logger } from "../logger";
-import type { Metrics } from "../metrics";
 import { timeout } from "./client";
 
 export interface OutgoingMessage {
@@ -17,6 +16,13 @@ export interface Delivery {
   partition: number;
   /** Kafka offsets are 64-bit; kept as a decimal string like kafkajs does. */
   offset: string;
+}
+
+/** What a producer reports; the process's prom-client metrics have these shapes. */
+export interface ProducerMetrics {
+  kafkaBatchMessages: { observe(value: number): void };
+  kafkaProduced: { inc(labels: { topic: string }, value: number): void };
+  kafkaProduceFailures: { inc(labels: { topic: string }, value: number): void };
 }
 
 export interface EventProducer {
@@ -39,6 +45,10 @@ const maxBatchMessages = 1000;
 // A queue this full is a good batch already (the size of Kafka's own batch.size default), so it
 // goes out at once; the linger window only gathers smaller sends.
 const readyBytes = 16 * 1024;
+// A broker works through one connection's requests one at a time. Past two batches in flight per
+// topic (one being answered, one on its way), sends wait and gather into bigger batches, so each
+// request to Kafka carries more instead of queueing behind the others.
+const maxInFlight = 2;
 
 /** One caller's messages: settled when every one of them is acknowledged, or on first failure. */
 interface Request {
@@ -55,9 +65,17 @@ interface Entry {
   index: number;
 }
 
+interface Batch {
+  entries: Entry[];
+  bytes: number;
+}
+
+/** A topic's open batch, the closed ones waiting for a free slot, and the batches in flight. */
 interface TopicQueue {
   entries: Entry[];
   bytes: number;
+  closed: Batch[];
+  inFlight: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -82,7 +100,7 @@ const unavailable = (message: string, cause?: unknown) =>
 export function createProducer(
   kafka: Kafka,
   config: Config["kafka"],
-  metrics: Metrics,
+  metrics: ProducerMetrics,
   logger: Logger,
 ): EventProducer {
   const producer = kafka.producer({
@@ -126,7 +144,7 @@ export function createProducer(
     }
   };
 
-  const sendBatch = async (topic: string, entries: Entry[], bytes: number) => {
+  const sendBatch = async (topic: string, { entries, bytes }: Batch) => {
     metrics.kafkaBatchMessages.observe(entries.length);
     try {
       await connected();
@@ -151,21 +169,44 @@ export function createProducer(
     }
   };
 
-  const flush = (topic: string, queue: TopicQueue) => {
+  /** Sends closed batches while the topic has a free slot; a finished send sends the next. */
+  const pump = (topic: string, queue: TopicQueue) => {
+    while (queue.inFlight < maxInFlight) {
+      const batch = queue.closed.shift();
+      if (!batch) return;
+      queue.inFlight++;
+      const sending = sendBatch(topic, batch).finally(() => {
+        inFlight.delete(sending);
+        queue.inFlight--;
+        // What gathered meanwhile has waited long enough.
+        if (queue.closed.length === 0) close(queue);
+        pump(topic, queue);
+      });
+      inFlight.add(sending);
+    }
+  };
+
+  const close = (queue: TopicQueue) => {
     clearTimeout(queue.timer);
     queue.timer = undefined;
     if (queue.entries.length === 0) return;
-    const { entries, bytes } = queue;
+    queue.closed.push({ entries: queue.entries, bytes: queue.bytes });
     queue.entries = [];
     queue.bytes = 0;
-    const sending = sendBatch(topic, entries, bytes).finally(() => inFlight.delete(sending));
-    inFlight.add(sending);
+  };
+
+  /** Sends what gathered, if a slot is free; if not, it goes on gathering until one is. */
+  const flush = (topic: string, queue: TopicQueue) => {
+    clearTimeout(queue.timer);
+    queue.timer = undefined;
+    if (queue.inFlight < maxInFlight) close(queue);
+    pump(topic, queue);
   };
 
   const queueFor = (topic: string) => {
     const existing = queues.get(topic);
     if (existing) return existing;
-    const created: TopicQueue = { entries: [], bytes: 0 };
+    const created: TopicQueue = { entries: [], bytes: 0, closed: [], inFlight: 0 };
     queues.set(topic, created);
     return created;
   };
@@ -174,7 +215,8 @@ export function createProducer(
     const { topic } = message;
     const queue = queueFor(topic);
     if (queue.bytes + bytes > maxMessageBytes || queue.entries.length === maxBatchMessages) {
-      flush(topic, queue);
+      close(queue);
+      pump(topic, queue);
     }
     const kafkaMessage = { key: message.key, value: message.value, headers: message.headers };
     queue.entries.push({ message: kafkaMessage, bytes, request, index });
@@ -221,10 +263,16 @@ export function createProducer(
 
     async stop() {
       stopped = true;
-      for (const [topic, queue] of queues) flush(topic, queue);
+      for (const [topic, queue] of queues) {
+        close(queue);
+        pump(topic, queue);
+      }
+      // Each finished send starts a waiting one, so wait until none is left.
+      const drained = (async () => {
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      })();
       // Past the produce timeout every caller has had its answer; waiting longer helps no one.
-      const settled = Promise.allSettled([...inFlight]);
-      await timeout(settled, config.produceTimeoutMs, "producer flush").catch(() => {});
+      await timeout(drained, config.produceTimeoutMs, "producer flush").catch(() => {});
       if (connecting) await producer.disconnect().catch(() => {});
     },
   };

@@ -4,14 +4,19 @@ import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "../..");
 
-/** Compiles the executable into a fresh, otherwise empty folder and returns its path. */
+/**
+ * Compiles the executable into a fresh, otherwise empty folder and returns its path, with the
+ * project's own build script (its entry points include the producer thread).
+ */
 export async function buildBinary(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "auterity-bin-"));
   const outfile = join(dir, "auterity-analytics");
-  const build = Bun.spawnSync(
-    [process.execPath, "build", "src/main.ts", "--compile", "--minify", "--outfile", outfile],
-    { cwd: root, stdout: "pipe", stderr: "pipe" },
-  );
+  const build = Bun.spawnSync([process.execPath, "run", "build"], {
+    cwd: root,
+    env: { ...process.env, OUTFILE: outfile },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
   return outfile;
 }
