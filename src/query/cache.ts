@@ -28,6 +28,8 @@ export function createQueryCache(
 ) {
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
+  // Request → result key, for requests whose exact text was checked before (see `alias`).
+  const aliases = new Map<string, string>();
   const largest = Math.floor(options.maxBytes / 4);
   let bytes = 0;
 
@@ -40,22 +42,23 @@ export function createQueryCache(
     bytes -= entry.bytes;
   };
 
+  const get = (key: string): Uint8Array<ArrayBuffer> | undefined => {
+    const entry = entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= now()) {
+      drop(key, entry);
+      report();
+      return undefined;
+    }
+    // Map keeps insertion order: re-inserting makes this the most recently used.
+    entries.delete(key);
+    entries.set(key, entry);
+    return entry.body;
+  };
+
   return {
     enabled: options.ttlMs > 0,
-
-    get(key: string): Uint8Array<ArrayBuffer> | undefined {
-      const entry = entries.get(key);
-      if (!entry) return undefined;
-      if (entry.expiresAt <= now()) {
-        drop(key, entry);
-        report();
-        return undefined;
-      }
-      // Map keeps insertion order: re-inserting makes this the most recently used.
-      entries.delete(key);
-      entries.set(key, entry);
-      return entry.body;
-    },
+    get,
 
     set(key: string, body: Uint8Array<ArrayBuffer>): void {
       if (options.ttlMs <= 0) return;
@@ -75,8 +78,29 @@ export function createQueryCache(
       report();
     },
 
+    /**
+     * Remembers that a request (its role, user and raw text, as a key) asks for the result under
+     * `key`, so a repeat is answered without decoding and checking its text again: the same text
+     * passes the same checks. Only short requests are remembered, at most as many as entries.
+     */
+    alias(request: string, key: string): void {
+      if (options.ttlMs <= 0 || request.length > maxAliasLength || aliases.has(request)) return;
+      if (aliases.size >= options.maxEntries) {
+        const oldest = aliases.keys().next().value;
+        if (oldest !== undefined) aliases.delete(oldest);
+      }
+      aliases.set(request, key);
+    },
+
+    /** The result for a request seen before, if it is still cached. */
+    getByAlias(request: string): Uint8Array<ArrayBuffer> | undefined {
+      const key = aliases.get(request);
+      return key === undefined ? undefined : get(key);
+    },
+
     clear(): void {
       entries.clear();
+      aliases.clear();
       bytes = 0;
       report();
     },
@@ -91,6 +115,9 @@ export function createQueryCache(
 }
 
 export type QueryCache = ReturnType<typeof createQueryCache>;
+
+// Longer requests are rare on GET and decoding them is a small part of their cost anyway.
+const maxAliasLength = 4096;
 
 /**
  * Results are never shared across roles or users. The user name is length-prefixed so that no

@@ -23,12 +23,19 @@ const streamFormats = {
   csv: { clause: "CSVWithNames", contentType: "text/csv; charset=utf-8" },
 };
 
+/** A GET request as a key: role, user and the raw query string, never shared between them. */
+export function requestKey(identity: Identity, rawQuery: string): string {
+  return cacheKey(identity.role, identity.name, "get", rawQuery);
+}
+
 export interface QueryRequest {
   sql: string;
   format: QueryFormat;
   identity: Identity;
   /** Aborts when the caller goes away; the query is then stopped on ClickHouse too. */
   signal?: AbortSignal;
+  /** The request's own key (see `requestKey`), remembered with the result's. */
+  request?: string;
 }
 
 export type QueryReply =
@@ -71,7 +78,13 @@ export function createQueryService({ config, clickhouse, metrics, logger }: Quer
   const redact = redactions(config.clickhouse.url);
   const executor = queryExecutor({ clickhouse, pool, metrics, logger, redact });
 
-  const run = async ({ sql, format, identity, signal }: QueryRequest): Promise<QueryReply> => {
+  const run = async ({
+    sql,
+    format,
+    identity,
+    signal,
+    request,
+  }: QueryRequest): Promise<QueryReply> => {
     const role = identity.role;
     if (!isQueryRole(role)) throw new ApiError("forbidden", `Role "${role}" may not query`);
     const limits = config.query.limits[role];
@@ -85,6 +98,7 @@ export function createQueryService({ config, clickhouse, metrics, logger }: Quer
     // A cached result passed every check below when it was made, for this very role and user.
     const key =
       format === "json" && cache.enabled ? cacheKey(role, identity.name, format, sql) : "";
+    if (key && request) cache.alias(request, key);
     const hit = key ? cache.get(key) : undefined;
     if (hit) {
       metrics.cacheHits.inc();
@@ -135,6 +149,16 @@ export function createQueryService({ config, clickhouse, metrics, logger }: Quer
 
   return {
     run,
+    /**
+     * A cached result for a request made before by the same role and user with the very same
+     * query string: answered before the string is decoded and checked again.
+     */
+    repeated(request: string): QueryReply | undefined {
+      const body = cache.getByAlias(request);
+      if (!body) return undefined;
+      metrics.cacheHits.inc();
+      return { kind: "json", body, cached: true };
+    },
     clearCache: () => cache.clear(),
   };
 }

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../errors";
-import { createQueryService, type QueryReply, queryFormats } from "../query/service";
+import { createQueryService, type QueryReply, queryFormats, requestKey } from "../query/service";
 import type { AppDeps, AppEnv } from "../types";
 import { requireJson, validate, validQuery } from "../validation";
 
@@ -28,13 +28,17 @@ export const queryResult = z.object({
 });
 export const clearCacheResult = z.object({ message: z.literal("Cache cleared") });
 
+const jsonType = "application/json; charset=utf-8";
+const noStore = "private, no-store";
+
 function reply(c: Context<AppEnv>, result: QueryReply): Response {
-  c.header("X-Cache", result.kind === "json" && result.cached ? "HIT" : "MISS");
-  c.header("Cache-Control", "private, no-store");
-  if (result.queryId) c.header("X-Query-Id", result.queryId);
-  const type = result.kind === "json" ? "application/json; charset=utf-8" : result.contentType;
-  c.header("Content-Type", type);
-  return c.body(result.body);
+  const headers: Record<string, string> = {
+    "X-Cache": result.kind === "json" && result.cached ? "HIT" : "MISS",
+    "Cache-Control": noStore,
+    "Content-Type": result.kind === "json" ? jsonType : result.contentType,
+  };
+  if (result.queryId) headers["X-Query-Id"] = result.queryId;
+  return c.body(result.body, 200, headers);
 }
 
 function identity(c: Context<AppEnv>) {
@@ -49,9 +53,15 @@ export function queryRoutes(deps: AppDeps) {
 
   return new Hono<AppEnv>()
     .get("/clickhouse/query", async (c) => {
+      const caller = identity(c);
+      const { url } = c.req;
+      const query = url.indexOf("?");
+      const request = requestKey(caller, query === -1 ? "" : url.slice(query + 1));
+      const repeated = queries.repeated(request);
+      if (repeated) return reply(c, repeated);
       const { sql, format } = validQuery(c, queryParams);
       const signal = c.req.raw.signal;
-      return reply(c, await queries.run({ sql, format, identity: identity(c), signal }));
+      return reply(c, await queries.run({ sql, format, identity: caller, signal, request }));
     })
     .post("/clickhouse/query", requireJson, validate("json", queryBody), async (c) => {
       const { sql, format } = c.req.valid("json");

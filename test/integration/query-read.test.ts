@@ -89,6 +89,20 @@ describe("reading through the query endpoints", () => {
     expect((await f.query(f.otherUser, sql)).headers.get("x-cache")).toBe("HIT");
   });
 
+  test("a GET repeat and a POST of the same SQL are served the same result", async () => {
+    const sql = "SELECT count() AS seen FROM visits";
+    const first = (await (await f.query(f.tokens.user, sql)).json()) as JsonReply;
+    const repeat = await f.query(f.tokens.user, sql);
+    const posted = await f.query(f.tokens.user, sql, { method: "POST" });
+    expect(repeat.headers.get("x-cache")).toBe("HIT");
+    expect(posted.headers.get("x-cache")).toBe("HIT");
+    expect(((await repeat.json()) as JsonReply).data).toEqual(first.data);
+    expect(((await posted.json()) as JsonReply).data).toEqual(first.data);
+    // A repeat with a broken format is still checked, never answered from the cache.
+    const bad = await f.query(f.tokens.user, sql, { format: "xml" as "json" });
+    expect(bad.status).toBe(400);
+  });
+
   test("clear-cache is for admin only, and afterwards queries run again", async () => {
     const sql = "SELECT max(n) AS top FROM visits";
     await f.query(f.tokens.user, sql);

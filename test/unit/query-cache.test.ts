@@ -77,6 +77,35 @@ describe("the query cache", () => {
     expect(on.bytes).toBe(0);
   });
 
+  test("a request seen before reaches its result; clear, expiry and bounds apply", () => {
+    let now = 0;
+    const cache = createQueryCache({
+      ttlMs: 1_000,
+      maxEntries: 2,
+      maxBytes: 10_000,
+      now: () => now,
+    });
+    cache.set("k", bytes("result"));
+    cache.alias("request-1", "k");
+    expect(text(cache.getByAlias("request-1"))).toBe("result");
+    expect(cache.getByAlias("request-2")).toBeUndefined();
+
+    // Past its entry bound the oldest request is forgotten; its result stays reachable by key.
+    cache.alias("request-2", "k");
+    cache.alias("request-3", "k");
+    expect(cache.getByAlias("request-1")).toBeUndefined();
+    expect(text(cache.getByAlias("request-3"))).toBe("result");
+
+    // A very long request is not remembered; an expired or cleared result is not served.
+    cache.alias("x".repeat(5_000), "k");
+    expect(cache.getByAlias("x".repeat(5_000))).toBeUndefined();
+    now += 1_000;
+    expect(cache.getByAlias("request-3")).toBeUndefined();
+    cache.set("k", bytes("again"));
+    cache.clear();
+    expect(cache.getByAlias("request-2")).toBeUndefined();
+  });
+
   test("keys differ by role and by user, and no user name can forge another's key", () => {
     const sql = "SELECT 1";
     expect(cacheKey("admin", "ann", "json", sql)).not.toBe(cacheKey("user", "ann", "json", sql));
