@@ -199,11 +199,17 @@ export function checkStoredEvent(value: unknown, messageMs: number): Checked {
   return event ? { event } : checkStoredEventBySchema(value, messageMs);
 }
 
-/** The message value on the events topic: the event with its timestamp made explicit. */
-export function encodeEvent(event: Event): string {
+/**
+ * The message value on the events topic: the event with its timestamp made explicit, always in
+ * UTC with milliseconds. `sentAs` is the timestamp as the client sent it, if any.
+ */
+export function encodeEvent(event: Event, sentAs?: unknown): string {
+  // A timestamp sent in exactly the form written here is kept as sent: formatting a Date costs
+  // more than checking the text.
+  const canonical = typeof sentAs === "string" && canonicalMs(sentAs) === event.timestampMs;
   return JSON.stringify({
     event: event.event,
-    timestamp: new Date(event.timestampMs).toISOString(),
+    timestamp: canonical ? sentAs : new Date(event.timestampMs).toISOString(),
     data: event.data,
   });
 }

@@ -39,7 +39,7 @@ function toLine(item: BatchItem, receivedAt: number): Line | string {
   if (checked.error !== undefined) return checked.error;
   let text: string;
   try {
-    text = encodeEvent(checked.event);
+    text = encodeEvent(checked.event, (item.value as { timestamp?: unknown }).timestamp);
   } catch {
     // JSON.parse takes nesting that JSON.stringify then cannot walk back out of.
     return "data is nested too deeply";

@@ -108,6 +108,24 @@ describe("event rules", () => {
     expect(checkStoredEvent(stored, 0)).toEqual(checked);
   });
 
+  test("a timestamp is stored in one form, whatever form it was sent in", () => {
+    const stored = (timestamp: unknown) => {
+      const checked = checkEvent({ event: "view", timestamp }, 0);
+      if (checked.error !== undefined) throw new Error(checked.error);
+      return JSON.parse(encodeEvent(checked.event, timestamp)).timestamp;
+    };
+    const utc = "2024-05-01T12:00:00.250Z";
+    expect(stored(utc)).toBe(utc);
+    expect(stored("2024-05-01T14:00:00.25+02:00")).toBe(utc);
+    expect(stored("2024-05-01T12:00:00.250000Z")).toBe(utc);
+    expect(stored(Date.parse(utc))).toBe(utc);
+    // A hint that is canonical but names another moment is not taken.
+    const checked = checkEvent({ event: "view", timestamp: utc }, 0);
+    if (checked.error !== undefined) throw new Error(checked.error);
+    const other = "2030-01-01T00:00:00.000Z";
+    expect(JSON.parse(encodeEvent(checked.event, other)).timestamp).toBe(utc);
+  });
+
   test("the sink ignores fields it does not know and falls back to the message time", () => {
     expect(checkStoredEvent({ event: "view", version: 2 }, at)).toEqual({
       event: { event: "view", timestampMs: at, data: {} },
