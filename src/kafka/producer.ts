@@ -25,9 +25,17 @@ export interface ProducerMetrics {
   kafkaProduceFailures: { inc(labels: { topic: string }, value: number): void };
 }
 
+export interface SendOptions {
+  /**
+   * The caller will not touch the messages' buffers again, so a producer on another thread may
+   * move them there instead of copying them.
+   */
+  handOver?: boolean;
+}
+
 export interface EventProducer {
   /** Resolves once Kafka acknowledged every message (all in-sync replicas), in input order. */
-  send(messages: OutgoingMessage[]): Promise<Delivery[]>;
+  send(messages: OutgoingMessage[], options?: SendOptions): Promise<Delivery[]>;
   /** Refuses new sends, waits for the queued ones, then disconnects. */
   stop(): Promise<void>;
 }

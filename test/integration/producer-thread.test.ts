@@ -62,6 +62,30 @@ describe("the producer on its own thread, against the real Kafka", () => {
     }
   });
 
+  test("handed-over buffers move to the thread; a view into shared memory is copied", async () => {
+    const producer = producerOnThread(config, createMetrics(), capturing().logger);
+    try {
+      const owned = Buffer.from(`moved ${runId} ${"x".repeat(5000)}`);
+      const shared = Buffer.from(`copied ${runId} and more`).subarray(0, 7 + runId.length);
+      const [first, second] = await producer.send(
+        [
+          { topic, value: owned },
+          { topic, value: shared },
+        ],
+        { handOver: true },
+      );
+      // Moved: the caller's buffer is empty now. Copied: the caller's bytes are untouched.
+      expect(owned.byteLength).toBe(0);
+      expect(shared.toString()).toBe(`copied ${runId}`);
+      const records = kcatRead(topic, { offset: Number(first?.offset), count: 2 });
+      expect(records[0]?.payload).toStartWith(`moved ${runId} xxx`);
+      expect(records[1]?.payload).toBe(`copied ${runId}`);
+      expect(Number(second?.offset)).toBe(Number(first?.offset) + 1);
+    } finally {
+      await producer.stop();
+    }
+  });
+
   test("a full queue is the same 503 queue_full with Retry-After as on the request thread", async () => {
     const small = testConfig({ KAFKA_TOPIC: topic, KAFKA_MAX_QUEUE_BYTES: "1000" });
     const producer = producerOnThread(small, createMetrics(), capturing().logger);
