@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
 import { rssMb, startApi, withPeakRss } from "./process";
 import { type LoadResult, wrk } from "./wrk";
 
@@ -41,6 +42,19 @@ async function clickhouse(sql: string): Promise<string> {
   const text = await res.text();
   if (!res.ok) throw new Error(`clickhouse: ${text}`);
   return text.trim();
+}
+
+/** A run writes gigabytes to Kafka; they go with the run, as its database does. */
+async function deleteTopics(topics: string[]) {
+  const admin = new Kafka({ brokers: [broker], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const ours = topics.filter((name) => existing.has(name));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Messages the sink has yet to store, from its own metrics. */
@@ -339,6 +353,7 @@ async function main() {
   lines.push(row("exec → first 200", `${cached.msToFirst200} ms`));
 
   await clickhouse(`DROP DATABASE IF EXISTS ${database}`);
+  await deleteTopics([topic, rawTopic, `${topic}-dlq`, `${rawTopic}-dlq`]);
   await rm(work, { recursive: true, force: true });
   const total = Math.round((performance.now() - started) / 1000);
   process.stdout.write(
