@@ -1,6 +1,6 @@
 import type { IHeaders } from "kafkajs";
 import { maxMessageBytes, messageBytes, type OutgoingMessage } from "../kafka/producer";
-import type { SinkEntry } from "./rows";
+import { entryBytes, type SinkEntry } from "./rows";
 
 /** Headers a dead letter carries besides the original ones. */
 export const deadLetterHeaders = {
@@ -29,7 +29,8 @@ function flatten(headers: IHeaders | undefined): Record<string, string | Buffer>
  * large to carry the extra headers is cut, and says so.
  */
 export function deadLetter(dlqTopic: string, entry: SinkEntry, reason: string): OutgoingMessage {
-  const { message, value } = entry;
+  const { message } = entry;
+  const value = entryBytes(entry);
   const headers: Record<string, string | Buffer> = {
     ...flatten(message.headers),
     [deadLetterHeaders.reason]: reason,

@@ -25,31 +25,30 @@ export interface SinkEntry {
   message: KafkaMessage;
   /** Where the event sits in a message of lines; absent for a message that is one event. */
   line?: number;
-  /** The event's own bytes: the whole value, or its line. A dead letter carries these. */
-  value: Buffer | null;
   row?: EventRow;
   reason?: string;
 }
 
-function parse(value: Buffer): { value: unknown } | { reason: string } {
-  try {
-    return { value: JSON.parse(value.toString("utf8")) };
-  } catch {
-    return { reason: "value is not valid JSON" };
-  }
+/** The event's own bytes, as read: the whole value, or its line. A dead letter carries these. */
+export function entryBytes(entry: SinkEntry): Buffer | null {
+  const { value } = entry.message;
+  if (entry.line === undefined || !value) return value;
+  return splitLines(value).find((line) => line.index === entry.line)?.bytes ?? null;
 }
 
-/** Decodes one event; the same event rules as the API apply, so bad input never reaches SQL. */
-function toEntry(
-  base: Omit<SinkEntry, "row" | "reason">,
+/** What one event's text becomes; the same event rules as the API apply, so bad input never reaches SQL. */
+function decode(
+  text: string,
+  base: { topic: string; partition: number; message: KafkaMessage; line?: number },
   messageMs: number,
-  offset: number,
 ): SinkEntry {
-  if (!base.value || base.value.length === 0) return { ...base, reason: "message has no value" };
-  const parsed = parse(base.value);
-  if ("reason" in parsed) return { ...base, reason: parsed.reason };
-
-  const checked = checkStoredEvent(parsed.value, messageMs);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ...base, reason: "value is not valid JSON" };
+  }
+  const checked = checkStoredEvent(value, messageMs);
   if (checked.error !== undefined) return { ...base, reason: `invalid event: ${checked.error}` };
   const { event } = checked;
   const row: EventRow = {
@@ -59,24 +58,35 @@ function toEntry(
     data: JSON.stringify(event.data),
     received_at: Math.floor(messageMs / 1000),
     kafka_partition: base.partition,
-    kafka_offset: offset,
+    kafka_offset: Number(base.message.offset),
     kafka_index: base.line ?? 0,
   };
   return { ...base, row };
 }
 
-/** The events of one message: one, or one per line when its headers say it holds lines. */
+// As in `splitLines`: JSON's own whitespace, so both count the same lines as blank.
+const blank = /^[ \t\r]*$/;
+
+/**
+ * The events of one message: one, or one per line when its headers say it holds lines. A message
+ * of lines is decoded to text once; blank lines are skipped but keep their place in the count.
+ */
 export function toEntries(topic: string, partition: number, message: KafkaMessage): SinkEntry[] {
   const messageMs = Number(message.timestamp);
-  const offset = Number(message.offset);
-  if (!message.value || !holdsLines(message.headers)) {
-    return [toEntry({ topic, partition, message, value: message.value }, messageMs, offset)];
+  const { value } = message;
+  if (!value || value.length === 0) {
+    return [{ topic, partition, message, reason: "message has no value" }];
   }
-  const lines = splitLines(message.value);
-  if (lines.length === 0) {
-    return [{ topic, partition, message, value: message.value, reason: "message has no event" }];
+  if (!holdsLines(message.headers)) {
+    return [decode(value.toString("utf8"), { topic, partition, message }, messageMs)];
   }
-  return lines.map(({ index, bytes }) =>
-    toEntry({ topic, partition, message, line: index, value: bytes }, messageMs, offset),
-  );
+  const entries: SinkEntry[] = [];
+  const lines = value.toString("utf8").split("\n");
+  for (let line = 0; line < lines.length; line++) {
+    const text = lines[line] ?? "";
+    if (text.charCodeAt(0) !== 0x7b && blank.test(text)) continue;
+    entries.push(decode(text, { topic, partition, message, line }, messageMs));
+  }
+  if (entries.length === 0) return [{ topic, partition, message, reason: "message has no event" }];
+  return entries;
 }
