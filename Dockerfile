@@ -10,6 +10,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN bun install --production --ignore-scripts
 COPY tsconfig.json bunfig.toml ./
+COPY build ./build
 COPY src ./src
 # The build script of package.json, so the image and the tests compile the same entry points.
 RUN OUTFILE=/out/auterity-analytics bun run build \
