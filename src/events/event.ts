@@ -98,6 +98,17 @@ function field(text: string, from: number, to: number): number {
  */
 function canonicalMs(text: string): number | undefined {
   if (text.length !== isoShape.length) return undefined;
+  if (text === lastCanonical.text) return lastCanonical.ms;
+  const ms = readCanonical(text);
+  lastCanonical.text = text;
+  lastCanonical.ms = ms;
+  return ms;
+}
+
+// encodeEvent asks again about the text the quick path has just read; the answer is kept for it.
+const lastCanonical: { text: string; ms: number | undefined } = { text: "", ms: undefined };
+
+function readCanonical(text: string): number | undefined {
   for (let i = 0; i < isoShape.length; i++) {
     const code = text.charCodeAt(i);
     const shape = isoShape.charCodeAt(i);

@@ -4,20 +4,6 @@ import type { LogFields, Logger, LogLevel } from "../logger";
 import type { Metrics } from "../metrics";
 import type { Delivery, EventProducer, OutgoingMessage } from "./producer";
 
-/** The memory of the buffers that own all of theirs: those can move to the thread uncopied. */
-function movable(messages: OutgoingMessage[]): ArrayBuffer[] {
-  const owned = new Set<ArrayBuffer>();
-  for (const { key, value } of messages) {
-    for (const bytes of [key, value]) {
-      if (!(bytes instanceof Uint8Array) || !(bytes.buffer instanceof ArrayBuffer)) continue;
-      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
-        owned.add(bytes.buffer);
-      }
-    }
-  }
-  return [...owned];
-}
-
 /*
  * The producer on a thread of its own. kafkajs encodes every record batch in JavaScript (copies,
  * buffer growth, a CRC over every byte), about as much work per event as the API's own parsing
@@ -129,7 +115,7 @@ export function producerOnThread(config: Config, metrics: Metrics, logger: Logge
       return new Promise<Delivery[]>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         const request: ToProducer = { type: "send", id, messages };
-        thread().postMessage(request, options?.handOver ? movable(messages) : []);
+        thread().postMessage(request, options?.handOver ?? []);
       });
     },
 

@@ -27,10 +27,11 @@ export interface ProducerMetrics {
 
 export interface SendOptions {
   /**
-   * The caller will not touch the messages' buffers again, so a producer on another thread may
-   * move them there instead of copying them.
+   * Memory the caller gives up with this send: every buffer of the messages that lies in it may
+   * be moved to a producer on another thread instead of copied. The caller must not touch it, or
+   * any view of it, again.
    */
-  handOver?: boolean;
+  handOver?: ArrayBuffer[];
 }
 
 export interface EventProducer {

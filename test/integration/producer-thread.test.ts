@@ -62,25 +62,37 @@ describe("the producer on its own thread, against the real Kafka", () => {
     }
   });
 
-  test("handed-over buffers move to the thread; a view into shared memory is copied", async () => {
+  test("handed-over memory moves to the thread; any other buffer is copied", async () => {
     const producer = producerOnThread(config, createMetrics(), capturing().logger);
     try {
       const owned = Buffer.from(`moved ${runId} ${"x".repeat(5000)}`);
+      // Two messages cut from one piece of memory, as the events route sends them.
+      const memory = new TextEncoder().encode(`left ${runId}\nright ${runId}`).buffer;
+      const left = Buffer.from(memory, 0, 5 + runId.length);
+      const right = Buffer.from(memory, 6 + runId.length);
       const shared = Buffer.from(`copied ${runId} and more`).subarray(0, 7 + runId.length);
-      const [first, second] = await producer.send(
+      const [first, ...rest] = await producer.send(
         [
           { topic, value: owned },
+          { topic, value: left },
+          { topic, value: right },
           { topic, value: shared },
         ],
-        { handOver: true },
+        { handOver: [owned.buffer as ArrayBuffer, memory] },
       );
-      // Moved: the caller's buffer is empty now. Copied: the caller's bytes are untouched.
-      expect(owned.byteLength).toBe(0);
+      // Moved: the caller's buffers are empty now. Copied: the caller's bytes are untouched.
+      expect([owned.byteLength, left.byteLength, right.byteLength]).toEqual([0, 0, 0]);
       expect(shared.toString()).toBe(`copied ${runId}`);
-      const records = kcatRead(topic, { offset: Number(first?.offset), count: 2 });
+      const records = kcatRead(topic, { offset: Number(first?.offset), count: 4 });
       expect(records[0]?.payload).toStartWith(`moved ${runId} xxx`);
-      expect(records[1]?.payload).toBe(`copied ${runId}`);
-      expect(Number(second?.offset)).toBe(Number(first?.offset) + 1);
+      expect(records.slice(1).map((record) => record.payload)).toEqual([
+        `left ${runId}`,
+        `right ${runId}`,
+        `copied ${runId}`,
+      ]);
+      expect(rest.map((delivery) => Number(delivery.offset))).toEqual(
+        [1, 2, 3].map((n) => Number(first?.offset) + n),
+      );
     } finally {
       await producer.stop();
     }

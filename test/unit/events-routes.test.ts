@@ -2,7 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config";
 import { ApiError } from "../../src/errors";
 import { eventLines } from "../../src/events/message";
-import type { Delivery, EventProducer, OutgoingMessage } from "../../src/kafka/producer";
+import {
+  type Delivery,
+  type EventProducer,
+  maxMessageBytes,
+  type OutgoingMessage,
+} from "../../src/kafka/producer";
 import { appWithoutBackends } from "../support/app";
 import { tokenFor } from "../support/identity";
 
@@ -197,6 +202,39 @@ describe("POST /api/events", () => {
     const messages = sent.map((message) => String(message.value).split("\n"));
     expect(messages.map((lines) => lines.length)).toEqual([2, 2, 1]);
     expect(messages.flat().map((line) => JSON.parse(line).event)).toEqual(names);
+  });
+
+  test("a message stays under Kafka's size limit counted in UTF-8 bytes; a larger event is refused", async () => {
+    const { post, sent } = await eventsApp({
+      EVENTS_MAX_BATCH: "10",
+      EVENTS_MAX_BODY_BYTES: "4000000",
+    });
+    // "é" is one UTF-16 unit and two UTF-8 bytes: 400,000 of them are 800,000 bytes.
+    const large = (name: string, units: number) => ({
+      ...event(name),
+      data: { s: "é".repeat(units) },
+    });
+    const body = [
+      event("a"),
+      large("big1", 400_000),
+      event("b"),
+      large("huge", 600_000),
+      large("big2", 400_000),
+      event("c"),
+    ];
+    const res = await post("/api/events", json(body));
+    expect(await res.json()).toMatchObject({
+      accepted: 5,
+      rejected: 1,
+      errors: [{ index: 3, error: expect.stringMatching(/^event is larger than \d+ bytes$/) }],
+    });
+    const messages = sent.map((message) => String(message.value).split("\n"));
+    expect(messages.map((lines) => lines.map((line) => JSON.parse(line).event))).toEqual([
+      ["a", "big1", "b"],
+      ["big2", "c"],
+    ]);
+    for (const message of sent)
+      expect((message.value as Buffer).byteLength).toBeLessThan(maxMessageBytes);
   });
 
   test("NDJSON works the same and names the line of each problem", async () => {
