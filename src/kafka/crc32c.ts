@@ -26,12 +26,15 @@ function sliceTables(): Int32Array {
 
 const table = sliceTables();
 
-/** The CRC-32C of `bytes`, as an unsigned 32-bit number. */
-export function crc32c(bytes: Uint8Array): number {
+/**
+ * The CRC-32C of `bytes`, as an unsigned 32-bit number. `previous`, the CRC of what came before,
+ * continues a checksum over bytes that lie in several pieces.
+ */
+export function crc32c(bytes: Uint8Array, previous = 0): number {
   const t = table;
   const length = bytes.length;
   const whole = length - (length & 7);
-  let crc = -1;
+  let crc = previous ^ -1;
   let at = 0;
   // The indexes below are bytes (0–255) into tables of 8 × 256, so every lookup is in range.
   for (; at < whole; at += 8) {

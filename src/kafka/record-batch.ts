@@ -6,7 +6,7 @@
  * message of a hundred events is copied six times or so, and most of what is allocated is thrown
  * away. With the one-byte-at-a-time checksum, that was most of the producer thread's work.
  * `Record` and `RecordBatch` here take kafkajs's arguments and give the same bytes (a test holds
- * them to kafkajs's own); the build puts them in its place (see build/kafkajs-parts.ts).
+ * them to kafkajs's own); the Produce request in produce-request.ts uses them in its place.
  */
 import { crc32c } from "./crc32c";
 
@@ -39,16 +39,26 @@ export interface RecordBatchInput {
 }
 
 /**
- * Finished bytes, shaped as kafkajs's Encoder where its request encoders read one: `buf` and
- * `buffer` for the bytes, `size()` for their length.
+ * Finished bytes, shaped as kafkajs's Encoder where its request encoders read one: `buffer` (and
+ * `buf`) for the bytes, `size()` for their length. They are kept as the pieces they were written
+ * in, so that a message's value is copied once, into the request's frame, and not at each layer.
  */
 export class Encoded {
-  constructor(readonly buf: Buffer) {}
+  readonly length: number;
+  constructor(readonly parts: Buffer[]) {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    this.length = length;
+  }
   get buffer(): Buffer {
-    return this.buf;
+    const [only] = this.parts;
+    return this.parts.length === 1 && only ? only : Buffer.concat(this.parts, this.length);
+  }
+  get buf(): Buffer {
+    return this.buffer;
   }
   size(): number {
-    return this.buf.length;
+    return this.length;
   }
 }
 
@@ -147,7 +157,10 @@ class Writer {
   }
 }
 
-/** One record of a batch, with its length in front, as kafkajs's Record gives it. */
+/**
+ * One record of a batch, with its length in front, as kafkajs's Record gives it. A value that is
+ * a Buffer stays where it is, a piece of its own between the record's head and its headers.
+ */
 export function Record(input: RecordInput): Encoded {
   const { offsetDelta = 0, timestampDelta = 0, headers = {} } = input;
   const key = field(input.key);
@@ -163,7 +176,16 @@ export function Record(input: RecordInput): Encoded {
   const time = zigZag64(timestampDelta);
   const keyLength = fieldBytes(key);
   const valueLength = fieldBytes(value);
-  let body =
+  const valueApart = Buffer.isBuffer(value) && valueLength > 0;
+  let tail = sizeOfUnsigned(zigZag32(pairs.length));
+  const lengths = pairs.map((pair) => {
+    const nameLength = Buffer.byteLength(pair.key);
+    const length = fieldBytes(pair.value);
+    tail += sizeOfUnsigned(zigZag32(nameLength)) + nameLength;
+    tail += sizeOfUnsigned(zigZag32(length)) + Math.max(length, 0);
+    return { nameLength, length };
+  });
+  const body =
     1 +
     sizeOfVarlong(time) +
     sizeOfUnsigned(zigZag32(offsetDelta)) +
@@ -171,64 +193,57 @@ export function Record(input: RecordInput): Encoded {
     Math.max(keyLength, 0) +
     sizeOfUnsigned(zigZag32(valueLength)) +
     Math.max(valueLength, 0) +
-    sizeOfUnsigned(zigZag32(pairs.length));
-  const lengths = pairs.map((pair) => {
-    const nameLength = Buffer.byteLength(pair.key);
-    const length = fieldBytes(pair.value);
-    body += sizeOfUnsigned(zigZag32(nameLength)) + nameLength;
-    body += sizeOfUnsigned(zigZag32(length)) + Math.max(length, 0);
-    return { nameLength, length };
-  });
+    tail;
 
-  const out = new Writer(Buffer.allocUnsafe(sizeOfUnsigned(zigZag32(body)) + body));
+  const headLength = sizeOfUnsigned(zigZag32(body)) + body - tail;
+  const out = new Writer(Buffer.allocUnsafe(headLength - (valueApart ? valueLength : 0) + tail));
   out.varint(body);
   out.bytes[out.at++] = 0; // attributes: none are used in records
   out.varlong(time);
   out.varint(offsetDelta);
   out.lengthPrefixed(key, keyLength);
-  out.lengthPrefixed(value, valueLength);
+  if (valueApart) out.varint(valueLength);
+  else out.lengthPrefixed(value, valueLength);
+  const head = out.at;
   out.varint(pairs.length);
   pairs.forEach((pair, i) => {
     const { nameLength, length } = lengths[i] as { nameLength: number; length: number };
     out.lengthPrefixed(pair.key, nameLength);
     out.lengthPrefixed(pair.value, length);
   });
-  return new Encoded(out.bytes);
+  if (!valueApart) return new Encoded([out.bytes]);
+  return new Encoded([out.bytes.subarray(0, head), value as Buffer, out.bytes.subarray(head)]);
 }
 
 /**
  * The batch as kafkajs's RecordBatch gives it: base offset and length in front, then the batch
- * with its CRC-32C over everything after the CRC. Records are copied once, into place.
+ * with its CRC-32C over everything after the CRC. The records' pieces follow the batch's head as
+ * they are; only a compressed batch is joined, to be compressed.
  */
 export async function RecordBatch(input: RecordBatchInput): Promise<Encoded> {
   const { compression = 0, records = [] } = input;
   const now = Date.now();
   const codec = compression === 0 ? null : lookupCodec(compression);
-  let recordBytes: Buffer[] = records.map((record) => record.buffer);
-  if (codec) {
-    recordBytes = [await codec.compress({ buffer: Buffer.concat(recordBytes) })];
-  }
-  const size = recordBytes.reduce((sum, bytes) => sum + bytes.length, recordsAt);
+  let parts = records.flatMap((record) => record.parts);
+  if (codec) parts = [await codec.compress({ buffer: Buffer.concat(parts) })];
+  const size = parts.reduce((sum, part) => sum + part.length, recordsAt);
 
-  const bytes = Buffer.allocUnsafe(size);
-  bytes.writeBigInt64BE(toInt64(input.firstOffset ?? 0), 0);
-  bytes.writeInt32BE(size - 12, 8);
-  bytes.writeInt32BE(input.partitionLeaderEpoch ?? 0, 12);
-  bytes.writeInt8(MAGIC_BYTE, 16);
+  const head = Buffer.allocUnsafe(recordsAt);
+  head.writeBigInt64BE(toInt64(input.firstOffset ?? 0), 0);
+  head.writeInt32BE(size - 12, 8);
+  head.writeInt32BE(input.partitionLeaderEpoch ?? 0, 12);
+  head.writeInt8(MAGIC_BYTE, 16);
   const attributes = (compression & codecMask) | (input.transactional ? transactionalFlag : 0);
-  bytes.writeInt16BE(attributes, crcAt + 4);
-  bytes.writeInt32BE(input.lastOffsetDelta ?? 0, crcAt + 6);
-  bytes.writeBigInt64BE(toInt64(input.firstTimestamp ?? now), crcAt + 10);
-  bytes.writeBigInt64BE(toInt64(input.maxTimestamp ?? now), crcAt + 18);
-  bytes.writeBigInt64BE(toInt64(input.producerId ?? -1), crcAt + 26);
-  bytes.writeInt16BE(input.producerEpoch ?? 0, crcAt + 34);
-  bytes.writeInt32BE(input.firstSequence ?? 0, crcAt + 36);
-  bytes.writeInt32BE(records.length, crcAt + 40);
-  let at = recordsAt;
-  for (const part of recordBytes) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  bytes.writeUInt32BE(crc32c(bytes.subarray(crcAt + 4)), crcAt);
-  return new Encoded(bytes);
+  head.writeInt16BE(attributes, crcAt + 4);
+  head.writeInt32BE(input.lastOffsetDelta ?? 0, crcAt + 6);
+  head.writeBigInt64BE(toInt64(input.firstTimestamp ?? now), crcAt + 10);
+  head.writeBigInt64BE(toInt64(input.maxTimestamp ?? now), crcAt + 18);
+  head.writeBigInt64BE(toInt64(input.producerId ?? -1), crcAt + 26);
+  head.writeInt16BE(input.producerEpoch ?? 0, crcAt + 34);
+  head.writeInt32BE(input.firstSequence ?? 0, crcAt + 36);
+  head.writeInt32BE(records.length, crcAt + 40);
+  let crc = crc32c(head.subarray(crcAt + 4));
+  for (const part of parts) crc = crc32c(part, crc);
+  head.writeUInt32BE(crc, crcAt);
+  return new Encoded([head, ...parts]);
 }

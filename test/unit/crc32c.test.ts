@@ -36,4 +36,15 @@ describe("crc32c", () => {
     }
     expect(differing).toEqual([]);
   });
+
+  test("continued over pieces, equals the checksum of the whole", () => {
+    const next = seeded(8);
+    const whole = Buffer.alloc(5_000);
+    for (let i = 0; i < whole.length; i++) whole[i] = next() & 0xff;
+    for (let round = 0; round < 200; round++) {
+      const cut = next() % whole.length;
+      const first = crc32c(whole.subarray(0, cut));
+      expect(crc32c(whole.subarray(cut), first)).toBe(crc32c(whole));
+    }
+  });
 });

@@ -7,6 +7,7 @@ import {
   type RecordBatchInput,
   type RecordInput,
 } from "../../src/kafka/record-batch";
+import { record, seeded } from "../support/kafka-records";
 
 // kafkajs's own Record and RecordBatch, which the build replaces: the reference for every input.
 const kafkajs = {
@@ -18,62 +19,6 @@ const kafkajs = {
   Long: require("kafkajs/src/utils/long") as { fromValue(value: number | string): unknown },
   crc: require("kafkajs/src/protocol/recordBatch/crc32C") as (bytes: Buffer) => number,
 };
-
-/** A small seeded generator, so a failure names an input that can be made again. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state;
-  };
-  return {
-    below: (n: number) => next() % n,
-    pick: <T>(values: T[]): T => values[next() % values.length] as T,
-  };
-}
-
-type Random = ReturnType<typeof seeded>;
-
-function text(random: Random): string {
-  const alphabet = ["a", "Z", "0", " ", "é", "€", "😀", "\n", '"'];
-  const length = random.pick([0, 1, 5, 127, 128, 300, 20_000]);
-  let out = "";
-  for (let i = 0; i < length; i++) out += random.pick(alphabet);
-  return out;
-}
-
-function bytes(random: Random): Buffer | string | null {
-  const kind = random.below(4);
-  if (kind === 0) return null;
-  if (kind === 1) return text(random);
-  return Buffer.from(text(random));
-}
-
-function record(random: Random, offsetDelta: number): RecordInput {
-  const headers: Record<string, Buffer | string | (Buffer | string)[]> = {};
-  for (let i = random.below(4); i > 0; i--) {
-    const value = () => (random.below(2) ? `v${text(random).slice(0, 40)}` : Buffer.from("raw"));
-    headers[`h${i}${random.pick(["", "é"])}`] = random.below(3) ? value() : [value(), value()];
-  }
-  return {
-    offsetDelta,
-    timestampDelta: random.pick([
-      0,
-      1,
-      -1,
-      63,
-      64,
-      -65,
-      1_000_000,
-      2 ** 31,
-      -(2 ** 31) - 5,
-      2 ** 40,
-    ]),
-    key: bytes(random),
-    value: bytes(random),
-    headers,
-  };
-}
 
 describe("the record batch writer gives kafkajs's bytes", () => {
   test("for records of every shape tried", () => {
