@@ -29,9 +29,10 @@ const room = maxMessageBytes - messageBytes({ topic: "", value: null, headers })
 const newline = 0x0a;
 const utf8 = new TextEncoder();
 
-/** The encoded line for one batch item, or why there is none. */
-function toLine(item: BatchItem, receivedAt: number): string | { error: string } {
+/** The line for one batch item, as bytes, or why there is none. */
+function toLine(item: BatchItem, receivedAt: number): Uint8Array | { error: string } {
   if (item.error !== undefined) return { error: item.error };
+  if (item.stored) return item.stored.length > room ? tooLarge() : item.stored;
   const checked = checkEvent(item.value, receivedAt);
   if (checked.error !== undefined) return { error: checked.error };
   let text: string;
@@ -42,38 +43,38 @@ function toLine(item: BatchItem, receivedAt: number): string | { error: string }
     return { error: "data is nested too deeply" };
   }
   // UTF-8 takes at most three bytes per UTF-16 unit, so most lines need no counting.
-  if (text.length * 3 > room && Buffer.byteLength(text) > room) {
-    return { error: `event is larger than ${room} bytes` };
-  }
-  return text;
+  if (text.length * 3 > room && Buffer.byteLength(text) > room) return tooLarge();
+  return utf8.encode(text);
 }
 
+const tooLarge = () => ({ error: `event is larger than ${room} bytes` });
+
 /**
- * The lines in their order, up to `perMessage` and the message size limit in each message. All
- * lines are encoded at once into memory of their own, and each message is a view into it, so the
- * producer can move that memory to its thread in one piece. JSON text has no raw newline, so the
- * newline bytes are exactly the line ends.
+ * The lines in their order, up to `perMessage` and the message size limit in each message, one
+ * per line. All are copied into memory of their own, and each message is a view into it, so the
+ * producer can move that memory to its thread in one piece.
  */
-function pack(lines: string[], topic: string, perMessage: number) {
-  const bytes = utf8.encode(lines.join("\n"));
+function pack(lines: Uint8Array[], topic: string, perMessage: number) {
+  let total = 0;
+  for (const line of lines) total += line.length + 1;
+  const bytes = new Uint8Array(total - 1);
   const memory = bytes.buffer;
   const messages: OutgoingMessage[] = [];
-  const cut = (from: number, to: number) =>
-    messages.push({ topic, value: Buffer.from(memory, from, to - from), headers });
   let first = 0;
   let count = 0;
-  for (let start = 0; start < bytes.length; ) {
-    let end = bytes.indexOf(newline, start);
-    if (end === -1) end = bytes.length;
-    if (count === perMessage || end - first > room) {
-      cut(first, start - 1);
-      first = start;
+  let at = 0;
+  for (const line of lines) {
+    if (count === perMessage || at + line.length - first > room) {
+      messages.push({ topic, value: Buffer.from(memory, first, at - 1 - first), headers });
+      first = at;
       count = 0;
     }
+    bytes.set(line, at);
+    at += line.length;
+    if (at < bytes.length) bytes[at++] = newline;
     count++;
-    start = end + 1;
   }
-  cut(first, bytes.length);
+  messages.push({ topic, value: Buffer.from(memory, first, bytes.length - first), headers });
   return { messages, memory };
 }
 
@@ -86,11 +87,11 @@ export function eventIngest(deps: { producer: EventProducer; topic: string; perM
   const { producer, topic, perMessage } = deps;
 
   return async (items: BatchItem[], receivedAt = Date.now()): Promise<IngestResult> => {
-    const lines: string[] = [];
+    const lines: Uint8Array[] = [];
     const errors: Rejection[] = [];
     items.forEach((item, index) => {
       const outcome = toLine(item, receivedAt);
-      if (typeof outcome === "string") lines.push(outcome);
+      if (outcome instanceof Uint8Array) lines.push(outcome);
       else if (item.line === undefined) errors.push({ index, error: outcome.error });
       else errors.push({ index, line: item.line, error: outcome.error });
     });

@@ -5,6 +5,8 @@ export type BatchFormat = "json" | "ndjson";
 /** One position of a batch: a parsed value, or why its line could not be parsed. */
 export interface BatchItem {
   value?: unknown;
+  /** An event that came in the stored form: its bytes are its line (see scan.ts). */
+  stored?: Uint8Array;
   error?: string;
   /** 1-based line of the body, for NDJSON. */
   line?: number;
@@ -21,8 +23,10 @@ export function batchFormat(contentType: string | undefined): BatchFormat | unde
   return undefined;
 }
 
-const tooMany = (maxBatch: number) =>
+export const tooMany = (maxBatch: number) =>
   new ApiError("payload_too_large", `A batch may hold at most ${maxBatch} events`);
+
+export const noEvents = () => new ApiError("validation_failed", "The batch holds no events");
 
 const isObject = (value: unknown) =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -63,6 +67,6 @@ function parseNdjson(text: string, maxBatch: number): BatchItem[] {
 /** Splits a request body into the values of its events, refusing batches over `maxBatch`. */
 export function parseBatch(text: string, format: BatchFormat, maxBatch: number): BatchItem[] {
   const items = format === "json" ? parseJson(text, maxBatch) : parseNdjson(text, maxBatch);
-  if (items.length === 0) throw new ApiError("validation_failed", "The batch holds no events");
+  if (items.length === 0) throw noEvents();
   return items;
 }

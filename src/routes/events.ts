@@ -3,7 +3,8 @@ import { z } from "zod";
 import { ApiError } from "../errors";
 import { eventSchema } from "../events/event";
 import { eventIngest } from "../events/ingest";
-import { batchFormat, parseBatch } from "../events/parse";
+import { batchFormat } from "../events/parse";
+import { scanBatch } from "../events/scan";
 import type { AppDeps, AppEnv } from "../types";
 
 /** The body of POST /api/events as JSON; NDJSON carries the same objects, one per line. */
@@ -43,7 +44,7 @@ export function eventsRoutes(deps: AppDeps) {
 
   return new Hono<AppEnv>().post("/events", acceptsBatch, async (c) => {
     const format = batchFormat(c.req.header("content-type")) ?? "json";
-    const items = parseBatch(await c.req.text(), format, maxBatch);
+    const items = scanBatch(new Uint8Array(await c.req.arrayBuffer()), format, maxBatch);
     return c.json(await ingest(items));
   });
 }
