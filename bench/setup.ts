@@ -1,6 +1,7 @@
 /** What the benchmark prepares and asks of the stack: users, schema, seed rows, topics. */
 import { join, resolve } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { routeProcessWarnings } from "../src/process-warnings";
 
 export const root = resolve(import.meta.dir, "..");
 export const chHttp = `http://127.0.0.1:${process.env.CLICKHOUSE_PORT ?? 8123}`;
@@ -17,6 +18,7 @@ export const names = {
 };
 
 export const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+routeProcessWarnings((warning) => log(`warning: ${warning}`));
 
 export function run(cmd: string[], options: { cwd?: string; stdin?: Uint8Array } = {}) {
   const result = Bun.spawnSync(cmd, {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "./config";
 import { createKafkaCluster } from "./kafka/client";
 import { createLogger, flushLogs } from "./logger";
 import { migrate } from "./migrate";
+import { routeProcessWarnings } from "./process-warnings";
 import { startServer, stopOnSignals } from "./server";
 import { runSink } from "./sink/run";
 import { version } from "./version";
@@ -82,15 +83,9 @@ async function run(args: string[]): Promise<number> {
   return 2;
 }
 
-// kafkajs arms timers with negative delays (the runtime clamps them to 1 ms, as Node does) and
-// Bun reports each one as a process warning; other warnings still reach the log.
-process.removeAllListeners("warning");
-process.on("warning", (warning) => {
-  if (warning.name === "TimeoutNegativeWarning") return;
-  process.stderr.write(
-    `${JSON.stringify({ level: "warn", msg: "process warning", warning: warning.message })}\n`,
-  );
-});
+routeProcessWarnings((warning) =>
+  process.stderr.write(`${JSON.stringify({ level: "warn", msg: "process warning", warning })}\n`),
+);
 
 try {
   const code = await run(process.argv.slice(2));

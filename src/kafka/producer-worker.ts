@@ -4,6 +4,7 @@
  */
 import { ApiError } from "../errors";
 import { type LogFields, type Logger, type LogLevel, logLevels } from "../logger";
+import { routeProcessWarnings } from "../process-warnings";
 import { createKafkaCluster } from "./client";
 import { createProducer, type EventProducer, type OutgoingMessage } from "./producer";
 import type { FromProducer, SendFailure, ToProducer } from "./producer-thread";
@@ -72,6 +73,10 @@ function failure(error: unknown): SendFailure {
 }
 
 let producer: EventProducer | undefined;
+
+routeProcessWarnings((warning) =>
+  post({ type: "log", level: "warn", msg: "process warning", fields: { warning } }),
+);
 
 self.onmessage = async (event: MessageEvent<ToProducer>) => {
   const request = event.data;
