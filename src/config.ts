@@ -105,6 +105,7 @@ const envSchema = z.object({
   SINK_BATCH_SIZE: positiveInt.default(5_000),
   SINK_BATCH_MAX_WAIT_MS: positiveInt.default(1_000),
   SINK_RETRY_MAX_MS: positiveInt.default(30_000),
+  SINK_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   SINK_DLQ_TOPIC: z.string().regex(topicName, "is not a valid topic name").optional(),
 });
 
@@ -167,6 +168,8 @@ export interface Config {
     batchSize: number;
     batchMaxWaitMs: number;
     retryMaxMs: number;
+    /** How long a member that died without leaving keeps its partitions. */
+    sessionTimeoutMs: number;
     deadLetterTopic: string;
   };
 }
@@ -300,6 +303,7 @@ export function loadConfig(
       batchSize: e.SINK_BATCH_SIZE,
       batchMaxWaitMs: e.SINK_BATCH_MAX_WAIT_MS,
       retryMaxMs: e.SINK_RETRY_MAX_MS,
+      sessionTimeoutMs: e.SINK_SESSION_TIMEOUT_MS,
       deadLetterTopic: e.SINK_DLQ_TOPIC ?? `${e.KAFKA_TOPIC}-dlq`,
     },
   };

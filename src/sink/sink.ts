@@ -39,6 +39,11 @@ export function createSink(deps: SinkDeps): Sink {
   const consumer = deps.kafka.kafka.consumer({
     groupId: settings.groupId,
     allowAutoTopicCreation: false,
+    // A member that died without leaving holds its partitions until its session ends: this is
+    // how long a restarted sink waits after a hard kill. Heartbeats go from the fetch loop,
+    // which keeps running while inserts wait on ClickHouse, so a slow insert does not end it.
+    sessionTimeout: settings.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(settings.sessionTimeoutMs / 3)),
     // A short wait lets a resumed consumer fetch again at once; small fetches bound what the
     // process holds (kafkajs' defaults allow 10 MB per fetch, decoded into many more).
     maxWaitTimeInMs: Math.min(settings.batchMaxWaitMs, 100),

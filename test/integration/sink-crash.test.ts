@@ -75,7 +75,7 @@ describe("a hard kill in the middle of a stream", () => {
 
     const second = await spawnApi();
     try {
-      // The killed member still holds its partitions until its session times out (30 s).
+      // The killed member holds its partitions until its session times out (SINK_SESSION_TIMEOUT_MS).
       const rows = await eventually(
         async () => {
           const found = await storedEvents(backends.clickhouse, config.clickhouse.database);

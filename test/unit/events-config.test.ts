@@ -12,6 +12,7 @@ describe("events, produce and sink settings", () => {
       batchSize: 5000,
       batchMaxWaitMs: 1000,
       retryMaxMs: 30000,
+      sessionTimeoutMs: 10000,
       deadLetterTopic: "analytics-data-dlq",
     });
     expect(config.events).toEqual({
@@ -40,5 +41,7 @@ describe("events, produce and sink settings", () => {
     expect(bad({ KAFKA_LINGER_MS: "-1" })).toThrow(/KAFKA_LINGER_MS/);
     expect(bad({ ENABLE_SINK: "yes" })).toThrow(/ENABLE_SINK/);
     expect(bad({ SINK_DLQ_TOPIC: "dead letters" })).toThrow(/SINK_DLQ_TOPIC/);
+    // Below the broker's group.min.session.timeout.ms (6 s) the group would refuse to join.
+    expect(bad({ SINK_SESSION_TIMEOUT_MS: "5000" })).toThrow(/SINK_SESSION_TIMEOUT_MS/);
   });
 });
