@@ -65,6 +65,8 @@ interface Request {
   remaining: number;
   resolve(deliveries: Delivery[]): void;
   reject(error: Error): void;
+  /** Set once the caller has had its failure: what is not yet on its way to Kafka stays here. */
+  abandoned?: boolean;
 }
 
 interface Entry {
@@ -153,10 +155,13 @@ export function createProducer(
     }
   };
 
-  const sendBatch = async (topic: string, { entries, bytes }: Batch) => {
-    metrics.kafkaBatchMessages.observe(entries.length);
+  const sendBatch = async (topic: string, batch: Batch) => {
     try {
       await connected();
+      // A caller that was already answered with a failure is not written behind its back.
+      const entries = batch.entries.filter((entry) => !entry.request.abandoned);
+      if (entries.length === 0) return;
+      metrics.kafkaBatchMessages.observe(entries.length);
       const records = await producer.sendBatch({
         acks: -1,
         timeout: config.produceTimeoutMs,
@@ -167,6 +172,7 @@ export function createProducer(
       if (failing) logger.info("kafka produce recovered", { topic });
       failing = false;
     } catch (error) {
+      const { entries } = batch;
       metrics.kafkaProduceFailures.inc({ topic }, entries.length);
       // One line when Kafka goes away, not one per batch; the failure metric counts every one.
       if (!failing) logger.warn("kafka produce failed", { topic, messages: entries.length, error });
@@ -174,7 +180,7 @@ export function createProducer(
       const failure = unavailable("Kafka did not acknowledge the write", error);
       for (const entry of entries) entry.request.reject(failure);
     } finally {
-      queuedBytes -= bytes;
+      queuedBytes -= batch.bytes;
     }
   };
 
@@ -252,10 +258,12 @@ export function createProducer(
       }
 
       queuedBytes += total;
+      let request: Request | undefined;
       const acknowledged = new Promise<Delivery[]>((resolve, reject) => {
-        const request: Request = { deliveries: [], remaining: messages.length, resolve, reject };
+        request = { deliveries: [], remaining: messages.length, resolve, reject };
+        const caller = request;
         messages.forEach((message, index) => {
-          enqueue(message, sizes[index] ?? 0, request, index);
+          enqueue(message, sizes[index] ?? 0, caller, index);
         });
         for (const topic of new Set(messages.map((message) => message.topic))) {
           const queue = queueFor(topic);
@@ -265,6 +273,9 @@ export function createProducer(
       try {
         return await timeout(acknowledged, config.produceTimeoutMs, "kafka acknowledgement");
       } catch (error) {
+        // The caller hears of a failure: its messages still waiting here are not sent after it.
+        // Only those already in a request to Kafka may still be written.
+        if (request) request.abandoned = true;
         if (error instanceof ApiError) throw error;
         throw unavailable(`Kafka did not acknowledge within ${config.produceTimeoutMs} ms`, error);
       }
