@@ -1,0 +1,88 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { closedPort, eventually } from "./stack";
+
+const root = resolve(import.meta.dir, "../..");
+const templates = join(root, "infrastructure/local/kafka");
+// Where stack.sh keeps the broker's jars; it has run before any integration test.
+const libs = join(process.env.STACK_DIR ?? join(root, ".stack"), "kafka-libs");
+
+/** A Kafka cluster id: sixteen random bytes, base64url without padding, as StorageTool writes one. */
+const clusterId = () =>
+  Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+
+/**
+ * A one-node Kafka broker of the test's own (own folder, own ports), from the same properties as
+ * the shared one, for tests that take Kafka away and bring it back with its data. The shared
+ * broker is never touched.
+ */
+export async function privateKafka() {
+  const folder = await mkdtemp(join(tmpdir(), "auterity-kafka-"));
+  const [port, controllerPort] = [await closedPort(), await closedPort()];
+  await mkdir(join(folder, "log"), { recursive: true });
+  const properties = (await Bun.file(join(templates, "server.properties")).text())
+    .replaceAll("@STATE@", folder)
+    .replaceAll("@PORT@", String(port))
+    .replaceAll("@CONTROLLER_PORT@", String(controllerPort));
+  const config = join(folder, "server.properties");
+  await Bun.write(config, properties);
+
+  const java = (main: string, args: string[], log: string) =>
+    Bun.spawn(
+      [
+        "java",
+        "-Xms128m",
+        "-Xmx512m",
+        `-Dkafka.logs.dir=${join(folder, "log")}`,
+        `-Dlog4j2.configurationFile=${join(templates, "log4j2.yaml")}`,
+        "-cp",
+        `${libs}/*`,
+        main,
+        ...args,
+      ],
+      {
+        stdout: Bun.file(join(folder, "log", `${log}.out`)),
+        stderr: Bun.file(join(folder, "log", `${log}.err`)),
+      },
+    );
+
+  const format = java(
+    "kafka.tools.StorageTool",
+    ["format", "-t", clusterId(), "-c", config],
+    "format",
+  );
+  if ((await format.exited) !== 0) {
+    const why = await Bun.file(join(folder, "log", "format.err")).text();
+    throw new Error(`formatting the private broker failed: ${why}`);
+  }
+
+  const brokers = `127.0.0.1:${port}`;
+  let server: ReturnType<typeof java> | undefined;
+
+  const answers = () => {
+    const probe = Bun.spawnSync(["kcat", "-b", brokers, "-L", "-m", "2"], { stderr: "pipe" });
+    return probe.exitCode === 0;
+  };
+
+  const start = async () => {
+    server = java("kafka.Kafka", [config], "server");
+    await eventually(answers, { timeoutMs: 90_000, intervalMs: 500, what: "private kafka up" });
+  };
+
+  /** Kills this broker only (by its own pid) and waits until it is gone; its data stays. */
+  const stop = async () => {
+    if (!server) return;
+    server.kill("SIGKILL");
+    await server.exited;
+    server = undefined;
+  };
+
+  const close = async () => {
+    await stop();
+    await rm(folder, { recursive: true, force: true });
+  };
+
+  await start();
+  return { brokers, start, stop, close };
+}
