@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { closedPort, eventually } from "./stack";
+import { privateServer } from "./private-server";
+import { closedPort } from "./stack";
 
 const templates = resolve(import.meta.dir, "../../infrastructure/local/clickhouse");
 
@@ -23,41 +24,23 @@ export async function privateClickHouse() {
   await Bun.write(join(folder, "conf", "users.xml"), Bun.file(join(templates, "users.xml")));
 
   const url = `http://127.0.0.1:${httpPort}`;
-  let server: ReturnType<typeof Bun.spawn> | undefined;
-
   const answers = async () => {
     const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1_000) });
     return res.ok;
   };
-
-  const start = async () => {
-    server = Bun.spawn(
-      ["clickhouse-server", `--config-file=${join(folder, "conf", "config.xml")}`],
-      {
+  const { start, stop, close } = privateServer({
+    folder,
+    spawn: () =>
+      Bun.spawn(["clickhouse-server", `--config-file=${join(folder, "conf", "config.xml")}`], {
         cwd: folder,
         stdout: Bun.file(join(folder, "log", "stdout.log")),
         stderr: Bun.file(join(folder, "log", "stderr.log")),
-      },
-    );
-    await eventually(answers, {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      what: "private clickhouse up",
-    });
-  };
-
-  /** Kills this server only (by its own pid) and waits until it is gone. */
-  const stop = async () => {
-    if (!server) return;
-    server.kill("SIGKILL");
-    await server.exited;
-    server = undefined;
-  };
-
-  const close = async () => {
-    await stop();
-    await rm(folder, { recursive: true, force: true });
-  };
+      }),
+    answers,
+    what: "private clickhouse up",
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
 
   await start();
   return { url, httpPort, start, stop, close };

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { closedPort, eventually } from "./stack";
+import { privateServer } from "./private-server";
+import { closedPort } from "./stack";
 
 const root = resolve(import.meta.dir, "../..");
 const templates = join(root, "infrastructure/local/kafka");
@@ -58,30 +59,18 @@ export async function privateKafka() {
   }
 
   const brokers = `127.0.0.1:${port}`;
-  let server: ReturnType<typeof java> | undefined;
-
   const answers = () => {
     const probe = Bun.spawnSync(["kcat", "-b", brokers, "-L", "-m", "2"], { stderr: "pipe" });
     return probe.exitCode === 0;
   };
-
-  const start = async () => {
-    server = java("kafka.Kafka", [config], "server");
-    await eventually(answers, { timeoutMs: 90_000, intervalMs: 500, what: "private kafka up" });
-  };
-
-  /** Kills this broker only (by its own pid) and waits until it is gone; its data stays. */
-  const stop = async () => {
-    if (!server) return;
-    server.kill("SIGKILL");
-    await server.exited;
-    server = undefined;
-  };
-
-  const close = async () => {
-    await stop();
-    await rm(folder, { recursive: true, force: true });
-  };
+  const { start, stop, close } = privateServer({
+    folder,
+    spawn: () => java("kafka.Kafka", [config], "server"),
+    answers,
+    what: "private kafka up",
+    timeoutMs: 90_000,
+    intervalMs: 500,
+  });
 
   await start();
   return { brokers, start, stop, close };
