@@ -64,10 +64,12 @@ function tighter(current: RateLimitState | undefined, next: RateLimitState): Rat
 export function rateLimits(config: Config["rateLimit"], metrics: Metrics) {
   const store = createWindowStore({ windowMs: config.windowMs, maxKeys: config.maxKeys });
 
+  const keyOf = (group: RouteGroup, scope: Scope, id: string) => `${group} ${scope} ${id}`;
+
   const count = (c: Context<AppEnv>, group: RouteGroup, scope: Scope, id: string) => {
     const limit = config.max[group];
     if (limit === 0) return;
-    const result: WindowCount = store.hit(`${group} ${scope} ${id}`, limit);
+    const result: WindowCount = store.hit(keyOf(group, scope, id), limit);
     metrics.rateLimitKeys.set(store.size);
     const state = tighter(c.get("rateLimit"), { limit, ...result });
     c.set("rateLimit", state);
@@ -80,15 +82,23 @@ export function rateLimits(config: Config["rateLimit"], metrics: Metrics) {
     });
   };
 
+  // In-process calls have no peer; counting them under one shared key would throttle unrelated
+  // callers together, so only the user and login-name limits apply to them.
+  const clientOf = (c: Context<AppEnv>) => {
+    const client = clientAddress(
+      peerAddress(c),
+      c.req.header("x-forwarded-for"),
+      config.trustedProxies,
+    );
+    return client && clientKey(client);
+  };
+
   /** Per client address, before anything else is done for the request. */
   const byAddress: MiddlewareHandler<AppEnv> = async (c, next) => {
     const group = routeGroup(c.req.path);
     if (group && config.max[group] > 0) {
-      const forwardedFor = c.req.header("x-forwarded-for");
-      const client = clientAddress(peerAddress(c), forwardedFor, config.trustedProxies);
-      // In-process calls have no peer; counting them under one shared key would throttle
-      // unrelated callers together, so only the user and login-name limits apply to them.
-      if (client) count(c, group, "ip", clientKey(client));
+      const client = clientOf(c);
+      if (client) count(c, group, "ip", client);
     }
     await next();
     // Set again on the final reply: a handler that returns its own Response drops earlier ones.
@@ -105,17 +115,27 @@ export function rateLimits(config: Config["rateLimit"], metrics: Metrics) {
 
   /**
    * Per login name, whether or not it exists, so that guessing one account's password from many
-   * addresses is slowed too and a refusal says nothing about which names are real.
+   * addresses is slowed too and a refusal says nothing about which names are real. A login that
+   * succeeds gives its hit back, to the name and to the address: only failures use up the limit,
+   * so people and services that log in often are never held back by it. Every attempt is counted
+   * first and refunded after, so concurrent guesses cannot slip past the limit together.
    */
   const byLoginName: MiddlewareHandler<AppEnv> = async (c, next) => {
+    let username: string | undefined;
     if (/json/i.test(c.req.header("content-type") ?? "")) {
       const body: unknown = await c.req.json().catch(() => undefined);
-      const username = (body as { username?: unknown } | undefined)?.username;
-      if (typeof username === "string" && username !== "") {
-        count(c, "login", "username", username.slice(0, 128));
-      }
+      const name = (body as { username?: unknown } | undefined)?.username;
+      if (typeof name === "string" && name !== "") username = name.slice(0, 128);
     }
+    if (username !== undefined) count(c, "login", "username", username);
     await next();
+    if (c.res.status !== 200 || config.max.login === 0) return;
+    if (username !== undefined) store.refund(keyOf("login", "username", username));
+    const client = clientOf(c);
+    if (client) store.refund(keyOf("login", "ip", client));
+    const state = c.get("rateLimit");
+    if (state)
+      c.set("rateLimit", { ...state, remaining: Math.min(state.limit, state.remaining + 1) });
   };
 
   return { byAddress, byUser, byLoginName, store };

@@ -48,8 +48,15 @@ export function createWindowStore(options: {
     return { allowed, remaining: Math.max(0, limit - window.count), resetAt: window.resetAt };
   };
 
+  /** Gives back one hit of the key's current window (a request that turned out not to count). */
+  const refund = (key: string) => {
+    const window = windows.get(key);
+    if (window && window.count > 0 && window.resetAt > now()) window.count -= 1;
+  };
+
   return {
     hit,
+    refund,
     get size() {
       return windows.size;
     },

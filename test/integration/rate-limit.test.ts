@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { tokenFor } from "../support/identity";
+import { fixturePasswords, tokenFor } from "../support/identity";
 import { loginBody, servedApp } from "../support/serve";
 
 type Served = Awaited<ReturnType<typeof servedApp>>;
@@ -128,6 +128,37 @@ describe("rate limits on a real listener", () => {
       known.map((r) => [r.status, r.body.code]),
     );
     expect(unknown[0]?.body).toEqual(known[0]?.body ?? {});
+  });
+
+  test("only failed logins use up the login limit; past it even the right password waits", async () => {
+    const { url } = await start({ RATE_LIMIT_LOGIN_MAX: "3" });
+    const login = async (password: string) => {
+      const res = await fetch(`${url}/login`, loginBody("user", password));
+      return { status: res.status, remaining: res.headers.get("ratelimit-remaining") };
+    };
+    const right = fixturePasswords.user;
+
+    // Five good logins in a row, more than the limit: none counts.
+    for (let i = 0; i < 5; i += 1)
+      expect(await login(right)).toEqual({ status: 200, remaining: "3" });
+    // Three failures use it up, for the name and for the address.
+    const failures = [await login("wrong-1"), await login("wrong-2"), await login("wrong-3")];
+    expect(failures.map((r) => r.status)).toEqual([401, 401, 401]);
+    expect(failures.map((r) => r.remaining)).toEqual(["2", "1", "0"]);
+    // Refused before the password is checked, so a 429 says nothing about the guess.
+    expect((await login(right)).status).toBe(429);
+    expect((await login("wrong-4")).status).toBe(429);
+  });
+
+  test("concurrent guesses cannot slip past the login limit together", async () => {
+    const { url } = await start({ RATE_LIMIT_LOGIN_MAX: "3" });
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${url}/login`, loginBody("admin", `guess-${i}`)).then((res) => res.status),
+      ),
+    );
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(9);
   });
 
   test("login is limited per address too, whatever names are tried", async () => {
