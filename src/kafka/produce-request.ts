@@ -6,8 +6,8 @@
  * zero-filled buffer that starts at 512 bytes and doubles, so a batch of a hundred kilobytes is
  * allocated and copied again at every level: after the record batch writer, that was most of the
  * producer thread's work. Here every layer is a list of pieces, the messages' values among them,
- * and the frame writes them all into memory of its exact size. The build puts these in kafkajs's place (see build/kafkajs-parts.ts);
- * a test holds the bytes to kafkajs's own.
+ * and the frame writes them all into memory of its exact size. The build puts these in kafkajs's
+ * place (see build/kafkajs-parts.ts); a test holds the bytes to kafkajs's own.
  */
 import { Encoded, Record, RecordBatch } from "./record-batch";
 

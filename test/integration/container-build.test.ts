@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "../..");
 
-/** The Dockerfile's first stage: its COPY sources and its RUN commands, continuation lines joined. */
+/** The Dockerfile's first stage: its COPY sources and RUN commands, continuations joined. */
 async function buildStage() {
   const text = await Bun.file(join(root, "Dockerfile")).text();
   const lines = text.replace(/\\\n/g, " ").split("\n");
