@@ -77,7 +77,8 @@ async function main() {
     ]);
   }
   log("building the executable");
-  run([process.execPath, "run", "build"]);
+  // Not process.execPath: the stack's `npm ci` may just have put a new Bun in its place.
+  run([join(root, "node_modules", ".bin", "bun"), "run", "build"]);
   const binary = join(root, "dist/auterity-analytics");
 
   const work = await mkdtemp(join(tmpdir(), "auterity-bench-"));
