@@ -9,9 +9,16 @@ const templates = join(root, "infrastructure/local/kafka");
 // Where stack.sh keeps the broker's jars; it has run before any integration test.
 const libs = join(process.env.STACK_DIR ?? join(root, ".stack"), "kafka-libs");
 
-/** A Kafka cluster id: sixteen random bytes, base64url without padding, as StorageTool writes one. */
-const clusterId = () =>
-  Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+/**
+ * A Kafka cluster id: sixteen random bytes, base64url without padding, as StorageTool writes one,
+ * and like Kafka's own never starting with "-" (the tool would read it as an option).
+ */
+function clusterId(): string {
+  for (;;) {
+    const id = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
 
 /**
  * A one-node Kafka broker of the test's own (own folder, own ports), from the same properties as
