@@ -60,7 +60,8 @@ describe("the container image's build stage", () => {
         ["bash", "-euo", "pipefail", "-c", command.replaceAll("/out/", `${out}/`)],
         {
           cwd: work,
-          env: { PATH: `${bin}:/usr/bin:/bin`, HOME: process.env.HOME ?? folder },
+          // The caller's environment (registry and proxy settings), with this Bun first on the PATH.
+          env: { ...process.env, PATH: `${bin}:/usr/bin:/bin` },
           stdout: "pipe",
           stderr: "pipe",
         },
