@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/logger";
 import { createSink, type Sink } from "../../src/sink/sink";
 import { appOnRealBackends } from "../support/app";
-import { dropEvents, migrateEvents, storedEvents } from "../support/events";
+import { allStored, dropEvents, migrateEvents, storedIds } from "../support/events";
 import { tokenFor } from "../support/identity";
 import { privateClickHouse } from "../support/private-clickhouse";
 import { eventually, runId, testConfig } from "../support/stack";
@@ -38,10 +38,7 @@ describe("ClickHouse goes away while events flow", () => {
     await clickhouse?.close();
   });
 
-  const storedIds = async () => {
-    const rows = await storedEvents(live.clickhouse, config.clickhouse.database);
-    return new Set(rows.map((row) => JSON.parse(row.data).id as string));
-  };
+  const storedNow = () => storedIds(live.clickhouse, config.clickhouse.database);
 
   test("the sink pauses, retries, and all acknowledged events arrive once it is back", async () => {
     const token = await tokenFor(config, "ingest");
@@ -60,7 +57,7 @@ describe("ClickHouse goes away while events flow", () => {
       }
     })();
 
-    await eventually(async () => (await storedIds()).size >= 200, { what: "rows flowing" });
+    await eventually(async () => (await storedNow()).size >= 200, { what: "rows flowing" });
     await clickhouse.stop();
     const ackedAtStop = acknowledged.size;
 
@@ -78,13 +75,7 @@ describe("ClickHouse goes away while events flow", () => {
     flowing = false;
     await writer;
 
-    const ids = await eventually(
-      async () => {
-        const found = await storedIds();
-        return [...acknowledged].every((id) => found.has(id)) ? found : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 500, what: "every acknowledged event stored" },
-    );
+    const ids = await allStored(live.clickhouse, config.clickhouse.database, acknowledged, 60_000);
     const stored = [...acknowledged].filter((id) => ids.has(id)).length;
     console.log(
       `outage test: acknowledged=${acknowledged.size} stored=${stored}` +

@@ -3,7 +3,7 @@ import type { Config } from "../../src/config";
 import type { KafkaCluster } from "../../src/kafka/client";
 import { silentLogger } from "../../src/logger";
 import { migrate } from "../../src/migrate";
-import { backendEnv } from "./stack";
+import { backendEnv, eventually } from "./stack";
 
 interface Backends {
   clickhouse: ClickHouse;
@@ -51,6 +51,28 @@ export async function storedEvents(clickhouse: ClickHouse, database: string) {
     kafka_partition: number;
     kafka_offset: string;
   }[];
+}
+
+/** The `data.id` of every stored event, for tests whose events carry one. */
+export async function storedIds(clickhouse: ClickHouse, database: string): Promise<Set<string>> {
+  const rows = await storedEvents(clickhouse, database);
+  return new Set(rows.map((row) => JSON.parse(row.data).id as string));
+}
+
+/** Waits until every id in `ids` is stored, and returns all the stored ids. */
+export function allStored(
+  clickhouse: ClickHouse,
+  database: string,
+  ids: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<Set<string>> {
+  return eventually(
+    async () => {
+      const found = await storedIds(clickhouse, database);
+      return [...ids].every((id) => found.has(id)) ? found : undefined;
+    },
+    { timeoutMs, intervalMs: 500, what: "every acknowledged event stored" },
+  );
 }
 
 export interface KcatRecord {
