@@ -20,6 +20,9 @@ ch_tcp_port=${CLICKHOUSE_TCP_PORT:-9000}
 kafka_port=${KAFKA_PORT:-9092}
 kafka_controller_port=${KAFKA_CONTROLLER_PORT:-9093}
 kafka_libs=$stack_dir/kafka-libs
+# A Kafka 3.x broker's jars too: the tests also run the API against one of those.
+kafka3_version=3.9.1
+kafka3_libs=$stack_dir/kafka3-libs
 
 say() { printf 'stack: %s\n' "$*"; }
 fail() { printf 'stack: %s\n' "$*" >&2; exit 1; }
@@ -61,16 +64,21 @@ install_packages() {
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-install_kafka() {
-  local stamp=$kafka_libs/.pom.sha
-  local want
-  want=$(sha256sum "$here/kafka/pom.xml" | cut -d' ' -f1)
+# Fetches the broker of kafka/pom.xml (at version $2 when given) into $1, once per pom and version.
+fetch_kafka() {
+  local dir=$1 version=${2:-} stamp=$1/.pom.sha want
+  want="$(sha256sum "$here/kafka/pom.xml" | cut -d' ' -f1) $version"
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return
-  say "fetching the Kafka broker from Maven Central"
-  rm -rf "$kafka_libs"
-  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$kafka_libs" >/dev/null
+  say "fetching the Kafka broker ${version:+$version }from Maven Central"
+  rm -rf "$dir"
+  mvn -q -B -f "$here/kafka/pom.xml" ${version:+"-Dkafka.version=$version"} \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" >/dev/null
   echo "$want" >"$stamp"
+}
+
+install_kafka() {
+  fetch_kafka "$kafka_libs"
+  fetch_kafka "$kafka3_libs" "$kafka3_version"
 }
 
 install_npm() {

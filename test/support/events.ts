@@ -87,9 +87,15 @@ export interface KcatRecord {
 /** Reads messages with kcat, a client that shares no code with this one. */
 export function kcatRead(
   topic: string,
-  options: { partition?: number; offset?: number | "beginning"; count?: number } = {},
+  options: {
+    partition?: number;
+    offset?: number | "beginning";
+    count?: number;
+    brokers?: string;
+  } = {},
 ): KcatRecord[] {
-  const args = ["kcat", "-b", backendEnv.KAFKA_BROKERS, "-C", "-J", "-e", "-q", "-t", topic];
+  const brokers = options.brokers ?? backendEnv.KAFKA_BROKERS;
+  const args = ["kcat", "-b", brokers, "-C", "-J", "-e", "-q", "-t", topic];
   if (options.partition !== undefined) args.push("-p", String(options.partition));
   args.push("-o", String(options.offset ?? "beginning"));
   if (options.count !== undefined) args.push("-c", String(options.count));

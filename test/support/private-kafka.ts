@@ -7,7 +7,10 @@ import { closedPort } from "./stack";
 const root = resolve(import.meta.dir, "../..");
 const templates = join(root, "infrastructure/local/kafka");
 // Where stack.sh keeps the broker's jars; it has run before any integration test.
-const libs = join(process.env.STACK_DIR ?? join(root, ".stack"), "kafka-libs");
+const stackDir = process.env.STACK_DIR ?? join(root, ".stack");
+export const stackKafkaLibs = join(stackDir, "kafka-libs");
+/** A Kafka 3.x broker's jars, which stack.sh fetches beside the 4.x ones. */
+export const kafka3Libs = join(stackDir, "kafka3-libs");
 
 /**
  * A Kafka cluster id: sixteen random bytes, base64url without padding, as StorageTool writes one,
@@ -25,7 +28,7 @@ function clusterId(): string {
  * the shared one, for tests that take Kafka away and bring it back with its data. The shared
  * broker is never touched.
  */
-export async function privateKafka() {
+export async function privateKafka(libs = stackKafkaLibs) {
   const folder = await mkdtemp(join(tmpdir(), "auterity-kafka-"));
   const [port, controllerPort] = [await closedPort(), await closedPort()];
   await mkdir(join(folder, "log"), { recursive: true });
