@@ -71,8 +71,13 @@ fetch_kafka() {
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return
   say "fetching the Kafka broker ${version:+$version }from Maven Central"
   rm -rf "$dir"
-  mvn -q -B -f "$here/kafka/pom.xml" ${version:+"-Dkafka.version=$version"} \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" >/dev/null
+  local out
+  # Maven's quiet mode still writes colour codes; its output is shown only when it fails.
+  if ! out=$(mvn -q -B -f "$here/kafka/pom.xml" ${version:+"-Dkafka.version=$version"} \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" 2>&1); then
+    printf '%s\n' "$out" >&2
+    fail "fetching the Kafka broker from Maven Central failed"
+  fi
   echo "$want" >"$stamp"
 }
 
