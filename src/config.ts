@@ -31,6 +31,7 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: positiveInt.default(900_000),
   RATE_LIMIT_MAX: count.default(100),
   RATE_LIMIT_LOGIN_MAX: count.default(10),
+  LOGIN_MAX_CONCURRENT: positiveInt.default(2),
   RATE_LIMIT_QUERY_MAX: count.optional(),
   RATE_LIMIT_EVENTS_MAX: count.optional(),
   RATE_LIMIT_MAX_KEYS: positiveInt.default(100_000),
@@ -135,6 +136,8 @@ export interface Config {
     issuer?: string;
     audience?: string;
     usersFile: string;
+    /** Password checks at once; the rest wait in line. */
+    loginMaxConcurrent: number;
     jwks?: { url: string; issuer: string; audience: string; roleClaim: string };
   };
   clickhouse: { url: string; user: string; password: string; database: string };
@@ -240,6 +243,7 @@ export function loadConfig(
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       usersFile: e.USERS_FILE,
+      loginMaxConcurrent: e.LOGIN_MAX_CONCURRENT,
       jwks:
         e.JWKS_URL && e.JWKS_ISSUER && e.JWKS_AUDIENCE
           ? {

@@ -26,7 +26,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const tokens = tokenService(config.auth);
   const clickhouse = createClickHouse(config.clickhouse);
   const kafka = createKafkaCluster(config.kafka, logger);
-  const login = loginService(users, tokens);
+  const login = loginService(users, tokens, { maxConcurrent: config.auth.loginMaxConcurrent });
   const metrics = createMetrics();
   const producer = producerOnThread(config, metrics, logger);
   const app = createApp({

@@ -79,6 +79,10 @@ export const operations: Record<string, Operation> = {
     replies: {
       200: { description: "A token for the Authorization header", schema: loginReply },
       401: { description: "Unknown user or wrong password", schema: errorBody },
+      503: {
+        description: "Too many logins waiting for a password check (LOGIN_MAX_CONCURRENT)",
+        schema: errorBody,
+      },
     },
   },
 

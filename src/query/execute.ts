@@ -3,8 +3,8 @@ import type { ClickHouse } from "../clickhouse/client";
 import type { ApiError } from "../errors";
 import type { Logger } from "../logger";
 import type { Metrics } from "../metrics";
+import type { Slots } from "../slots";
 import { cancelled, queryError, timedOut } from "./failures";
-import type { QueryPool } from "./pool";
 
 export interface Plan {
   sql: string;
@@ -22,7 +22,7 @@ export interface Started {
 
 interface ExecuteDeps {
   clickhouse: ClickHouse;
-  pool: QueryPool;
+  pool: Slots;
   metrics: Metrics;
   logger: Logger;
   /** Strings that must never reach a client inside a ClickHouse message. */

@@ -4,15 +4,15 @@ import type { Config } from "../config";
 import { ApiError } from "../errors";
 import type { Logger } from "../logger";
 import type { Metrics } from "../metrics";
+import { createSlots } from "../slots";
 import { cacheKey, createQueryCache } from "./cache";
 import { databaseCatalog } from "./databases";
 import { queryExecutor } from "./execute";
-import { queryError } from "./failures";
+import { cancelled, queryError } from "./failures";
 import { singleFlight } from "./flight";
 import { checkUserSql } from "./guard";
 import { jsonBody, writeBody } from "./json-body";
 import { isQueryRole, type Shape, settingsTable } from "./limits";
-import { createQueryPool } from "./pool";
 import { isRead, scanSql } from "./sql";
 
 export const queryFormats = ["json", "ndjson", "csv"] as const;
@@ -60,7 +60,9 @@ function redactions(url: string): string[] {
  * the pool, and the cache with one run for identical concurrent misses.
  */
 export function createQueryService({ config, clickhouse, metrics, logger }: QueryDeps) {
-  const pool = createQueryPool(config.query, {
+  const pool = createSlots(config.query, {
+    noun: { one: "query", many: "queries" },
+    cancelled,
     inFlight: metrics.queriesInFlight,
     queued: metrics.queriesQueued,
   });

@@ -29,7 +29,12 @@ export function fixtureUsers(): Promise<Map<string, User>> {
 /** The identity parts of AppDeps, built the way the server builds them. */
 export async function identityDeps(config: Config) {
   const tokens = tokenService(config.auth);
-  return { tokens, login: loginService(await fixtureUsers(), tokens) };
+  return {
+    tokens,
+    login: loginService(await fixtureUsers(), tokens, {
+      maxConcurrent: config.auth.loginMaxConcurrent,
+    }),
+  };
 }
 
 /** A valid token for a fixture user of `role`. */

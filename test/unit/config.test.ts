@@ -15,6 +15,13 @@ describe("loadConfig", () => {
     });
     expect(config.kafka.brokers).toEqual(["localhost:9092"]);
     expect(config.kafka.topic).toBe("analytics-data");
+    expect(config.auth.loginMaxConcurrent).toBe(2);
+  });
+
+  test("password checks need at least one slot", () => {
+    expect(() => loadConfig({ JWT_SECRET: secret, LOGIN_MAX_CONCURRENT: "0" })).toThrow(
+      /LOGIN_MAX_CONCURRENT/,
+    );
   });
 
   test("refuses to start without a secret, naming the variable", () => {

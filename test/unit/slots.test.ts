@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createQueryPool } from "../../src/query/pool";
+import { cancelled } from "../../src/query/failures";
+import { createSlots, type SlotOptions } from "../../src/slots";
 
 function gauges() {
   const seen = { inFlight: 0, queued: 0 };
@@ -10,10 +11,13 @@ function gauges() {
   };
 }
 
-describe("the query pool", () => {
+const queryPool = (options: SlotOptions, g = {}) =>
+  createSlots(options, { noun: { one: "query", many: "queries" }, cancelled, ...g });
+
+describe("slots", () => {
   test("runs up to its size at once and hands slots on in arrival order", async () => {
     const g = gauges();
-    const pool = createQueryPool({ maxConcurrent: 2, queueSize: 5, queueTimeoutMs: 10_000 }, g);
+    const pool = queryPool({ maxConcurrent: 2, queueSize: 5, queueTimeoutMs: 10_000 }, g);
     const first = await pool.acquire();
     await pool.acquire();
     const order: string[] = [];
@@ -37,7 +41,7 @@ describe("the query pool", () => {
   });
 
   test("past the queue a query is refused at once with a 503 and Retry-After", async () => {
-    const pool = createQueryPool({ maxConcurrent: 1, queueSize: 1, queueTimeoutMs: 10_000 });
+    const pool = queryPool({ maxConcurrent: 1, queueSize: 1, queueTimeoutMs: 10_000 });
     await pool.acquire();
     const waiting = pool.acquire();
     const refused = pool.acquire();
@@ -51,7 +55,7 @@ describe("the query pool", () => {
   });
 
   test("a query waiting past the queue timeout is refused and leaves the queue", async () => {
-    const pool = createQueryPool({ maxConcurrent: 1, queueSize: 3, queueTimeoutMs: 50 });
+    const pool = queryPool({ maxConcurrent: 1, queueSize: 3, queueTimeoutMs: 50 });
     const held = await pool.acquire();
     const waiting = pool.acquire();
     expect(waiting).rejects.toMatchObject({ code: "queue_full" });
@@ -62,7 +66,7 @@ describe("the query pool", () => {
   });
 
   test("a caller who goes away while queued gives up its place", async () => {
-    const pool = createQueryPool({ maxConcurrent: 1, queueSize: 3, queueTimeoutMs: 10_000 });
+    const pool = queryPool({ maxConcurrent: 1, queueSize: 3, queueTimeoutMs: 10_000 });
     const held = await pool.acquire();
     const gone = new AbortController();
     const waiting = pool.acquire(gone.signal);
@@ -74,5 +78,27 @@ describe("the query pool", () => {
     expect(pool.running).toBe(1);
     release();
     expect(pool.running).toBe(0);
+  });
+
+  test("run frees its slot whether the work resolves or throws", async () => {
+    const slots = createSlots(
+      { maxConcurrent: 1, queueSize: 0, queueTimeoutMs: 10_000 },
+      { noun: { one: "login", many: "logins" } },
+    );
+    expect(await slots.run(async () => 7)).toBe(7);
+    const [thrown, refused] = await Promise.allSettled([
+      slots.run(() => Promise.reject(new Error("boom"))),
+      slots.run(async () => 8),
+    ]);
+    expect(thrown).toMatchObject({ status: "rejected", reason: { message: "boom" } });
+    expect(refused).toMatchObject({
+      status: "rejected",
+      reason: {
+        code: "queue_full",
+        message: "Too many logins are running and waiting; try again shortly",
+      },
+    });
+    expect(slots.running).toBe(0);
+    expect(await slots.run(async () => 9)).toBe(9);
   });
 });

@@ -1,17 +1,25 @@
-import { ApiError } from "../errors";
-import { cancelled } from "./failures";
+import { ApiError } from "./errors";
 
-export interface PoolOptions {
-  /** Queries allowed to run on ClickHouse at once. */
+export interface SlotOptions {
+  /** Holders allowed at once. */
   maxConcurrent: number;
-  /** Queries allowed to wait for a slot; past it a query is refused at once. */
+  /** Callers allowed to wait for a slot; past it a caller is refused at once. */
   queueSize: number;
-  /** Longest wait for a slot before the query is refused. */
+  /** Longest wait for a slot before the caller is refused. */
   queueTimeoutMs: number;
 }
 
 interface Gauge {
   set(value: number): void;
+}
+
+export interface SlotUse {
+  /** What holds a slot, as refusals name it: `{ one: "query", many: "queries" }`. */
+  noun: { one: string; many: string };
+  /** The error for a caller whose signal aborts while it waits. */
+  cancelled?: () => unknown;
+  inFlight?: Gauge;
+  queued?: Gauge;
 }
 
 interface Waiter {
@@ -26,19 +34,18 @@ const busy = (message: string) =>
   new ApiError("queue_full", message, { headers: { "Retry-After": "1" } });
 
 /**
- * Slots for ClickHouse queries: at most `maxConcurrent` run, at most `queueSize` wait in arrival
- * order, and none waits longer than `queueTimeoutMs`.
+ * Slots for costly work (ClickHouse queries, password checks): at most `maxConcurrent` run, at
+ * most `queueSize` wait in arrival order, and none waits longer than `queueTimeoutMs`. A refusal
+ * is a 503 with Retry-After.
  */
-export function createQueryPool(
-  options: PoolOptions,
-  gauges: { inFlight?: Gauge; queued?: Gauge } = {},
-) {
+export function createSlots(options: SlotOptions, use: SlotUse) {
   let running = 0;
   const queue: Waiter[] = [];
   const report = () => {
-    gauges.inFlight?.set(running);
-    gauges.queued?.set(queue.length);
+    use.inFlight?.set(running);
+    use.queued?.set(queue.length);
   };
+  const cancelled = () => use.cancelled?.() ?? new ApiError("bad_request", "The request went away");
 
   const slot = (): Release => {
     let released = false;
@@ -60,7 +67,8 @@ export function createQueryPool(
       return Promise.resolve(slot());
     }
     if (queue.length >= options.queueSize) {
-      return Promise.reject(busy("Too many queries are running and waiting; try again shortly"));
+      const { many } = use.noun;
+      return Promise.reject(busy(`Too many ${many} are running and waiting; try again shortly`));
     }
 
     return new Promise<Release>((resolve, reject) => {
@@ -83,7 +91,10 @@ export function createQueryPool(
       };
       const onAbort = () => waiter.fail(cancelled());
       const timer = setTimeout(
-        () => waiter.fail(busy(`No query slot became free within ${options.queueTimeoutMs} ms`)),
+        () =>
+          waiter.fail(
+            busy(`No ${use.noun.one} slot became free within ${options.queueTimeoutMs} ms`),
+          ),
         options.queueTimeoutMs,
       );
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -94,6 +105,15 @@ export function createQueryPool(
 
   return {
     acquire,
+    /** Runs `work` inside a slot and frees the slot when it settles. */
+    async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+      const release = await acquire(signal);
+      try {
+        return await work();
+      } finally {
+        release();
+      }
+    },
     get running() {
       return running;
     },
@@ -103,4 +123,4 @@ export function createQueryPool(
   };
 }
 
-export type QueryPool = ReturnType<typeof createQueryPool>;
+export type Slots = ReturnType<typeof createSlots>;
