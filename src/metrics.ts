@@ -74,6 +74,16 @@ export function createMetrics() {
       help: "ClickHouse queries waiting for a free slot",
       registers,
     }),
+    loginChecksInFlight: new Gauge({
+      name: "login_checks_in_flight",
+      help: "Password checks running now",
+      registers,
+    }),
+    loginChecksQueued: new Gauge({
+      name: "login_checks_queued",
+      help: "Logins waiting for a password check",
+      registers,
+    }),
     queryDuration: new Histogram({
       name: "clickhouse_query_duration_seconds",
       help: "ClickHouse query time, by role and outcome",

@@ -26,8 +26,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const tokens = tokenService(config.auth);
   const clickhouse = createClickHouse(config.clickhouse);
   const kafka = createKafkaCluster(config.kafka, logger);
-  const login = loginService(users, tokens, { maxConcurrent: config.auth.loginMaxConcurrent });
   const metrics = createMetrics();
+  const login = loginService(users, tokens, {
+    maxConcurrent: config.auth.loginMaxConcurrent,
+    inFlight: metrics.loginChecksInFlight,
+    queued: metrics.loginChecksQueued,
+  });
   const producer = producerOnThread(config, metrics, logger);
   const app = createApp({
     config,

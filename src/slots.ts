@@ -9,7 +9,7 @@ export interface SlotOptions {
   queueTimeoutMs: number;
 }
 
-interface Gauge {
+export interface Gauge {
   set(value: number): void;
 }
 

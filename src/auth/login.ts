@@ -1,5 +1,5 @@
 import { ApiError } from "../errors";
-import { createSlots } from "../slots";
+import { createSlots, type Gauge } from "../slots";
 import type { IssuedToken, TokenService } from "./tokens";
 import type { User } from "./users";
 
@@ -15,6 +15,8 @@ export interface LoginOptions {
   queueSize?: number;
   /** …and this long at most (5 s). */
   queueTimeoutMs?: number;
+  inFlight?: Gauge;
+  queued?: Gauge;
 }
 
 /**
@@ -29,9 +31,10 @@ export function loginService(
   options: LoginOptions,
 ) {
   const decoy = Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id" });
+  const { inFlight, queued, ...sizes } = options;
   const checks = createSlots(
-    { queueSize: 100, queueTimeoutMs: 5_000, ...options },
-    { noun: { one: "login", many: "logins" } },
+    { queueSize: 100, queueTimeoutMs: 5_000, ...sizes },
+    { noun: { one: "login", many: "logins" }, inFlight, queued },
   );
 
   return async (username: string, password: string): Promise<IssuedToken> => {

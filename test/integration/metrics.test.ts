@@ -26,6 +26,8 @@ const required = [
   "clickhouse_queries_queued",
   "clickhouse_query_duration_seconds",
   "clickhouse_query_errors_total",
+  "login_checks_in_flight",
+  "login_checks_queued",
   "kafka_messages_produced_total",
   "kafka_produce_failures_total",
   "sink_rows_inserted_total",

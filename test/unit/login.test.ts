@@ -16,7 +16,18 @@ const outcome = (attempt: Promise<{ token: string }>) =>
 
 describe("password checks take turns", () => {
   test("past the line a login is refused at once with a 503, and the line moves on", async () => {
-    const login = loginService(await fixtureUsers(), tokens, { maxConcurrent: 1, queueSize: 1 });
+    const highest = { inFlight: 0, queued: 0 };
+    const gauge = (name: keyof typeof highest) => ({
+      set: (value: number) => {
+        highest[name] = Math.max(highest[name], value);
+      },
+    });
+    const login = loginService(await fixtureUsers(), tokens, {
+      maxConcurrent: 1,
+      queueSize: 1,
+      inFlight: gauge("inFlight"),
+      queued: gauge("queued"),
+    });
     // An unknown name is checked against a throwaway hash, made once when the service starts.
     expect(await outcome(login("nobody", "wrong"))).toBe("unauthorized");
     const outcomes = await Promise.all([
@@ -26,6 +37,7 @@ describe("password checks take turns", () => {
     ]);
     // One checks, one waits and then gets its token, the third finds the line full.
     expect(outcomes).toEqual(["unauthorized", "token", "queue_full retry-after"]);
+    expect(highest).toEqual({ inFlight: 1, queued: 1 });
 
     // Refusals hold nothing: the next login is checked as usual.
     expect(await outcome(login("user", fixturePasswords.user))).toBe("token");
