@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { allStored, dropEvents, migrateEvents, storedIds } from "../support/events";
+import { allStored, eventsOnPrivateKafka, storedIds } from "../support/events";
 import { tokenFor } from "../support/identity";
-import { privateKafka } from "../support/private-kafka";
 import { spawnServe, usersFolder } from "../support/serve";
-import { eventually, realBackends, runId, testConfig, testEnv } from "../support/stack";
+import { eventually, testEnv } from "../support/stack";
 
 interface Refusal {
   status: number;
@@ -11,40 +10,27 @@ interface Refusal {
 }
 
 describe("Kafka goes away while events flow", () => {
-  let kafka: Awaited<ReturnType<typeof privateKafka>>;
   let users: Awaited<ReturnType<typeof usersFolder>>;
-  let overrides: Record<string, string>;
-  let backends: ReturnType<typeof realBackends>;
-  let config: ReturnType<typeof testConfig>;
+  let setup: Awaited<ReturnType<typeof eventsOnPrivateKafka>>;
 
   beforeAll(async () => {
-    kafka = await privateKafka();
-    overrides = {
-      KAFKA_BROKERS: kafka.brokers,
-      CLICKHOUSE_DATABASE: `test_${runId}_kafka_outage`,
-      KAFKA_TOPIC: `test-${runId}-kafka-outage`,
-      SINK_GROUP_ID: `test-${runId}-kafka-outage`,
-      SINK_BATCH_MAX_WAIT_MS: "300",
-      SINK_RETRY_MAX_MS: "1000",
-      KAFKA_PRODUCE_TIMEOUT_MS: "2000",
-      HEALTH_TIMEOUT_MS: "1500",
-      RATE_LIMIT_MAX: "0",
-      RATE_LIMIT_EVENTS_MAX: "0",
-      LOG_LEVEL: "info",
-    };
-    config = testConfig(overrides);
-    backends = realBackends(config);
-    await migrateEvents(config, backends);
+    setup = await eventsOnPrivateKafka("kafka-outage", {
+      env: {
+        SINK_RETRY_MAX_MS: "1000",
+        KAFKA_PRODUCE_TIMEOUT_MS: "2000",
+        HEALTH_TIMEOUT_MS: "1500",
+        RATE_LIMIT_EVENTS_MAX: "0",
+      },
+    });
     users = await usersFolder();
   }, 180_000);
   afterAll(async () => {
-    await dropEvents(config, backends).catch(() => {});
-    await Promise.allSettled([backends?.clickhouse.close(), backends?.kafka.close()]);
-    await kafka?.close();
+    await setup?.close();
     await users?.remove();
   });
 
   test("posts get a clear 503 while it is gone; the sink picks up again and every 200 is stored", async () => {
+    const { kafka, overrides, config, backends } = setup;
     const served = spawnServe({ ...testEnv(overrides), USERS_FILE: users.usersFile }, users.dir);
     const url = await served.listening();
     try {

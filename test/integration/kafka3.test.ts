@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { buildBinary, lineReader } from "../support/binary";
-import { allStored, dropEvents, headerMap, kcatRead, migrateEvents } from "../support/events";
+import { allStored, eventsOnPrivateKafka, headerMap, kcatRead } from "../support/events";
 import { tokenFor } from "../support/identity";
-import { kafka3Libs, privateKafka } from "../support/private-kafka";
+import { kafka3Libs } from "../support/private-kafka";
 import { usersFolder } from "../support/serve";
-import { realBackends, runId, testConfig, testEnv } from "../support/stack";
+import { testEnv } from "../support/stack";
 
 /**
  * The contract names Kafka 3.x beside 4.x. The compiled executable (with its own Produce request
@@ -14,41 +14,25 @@ import { realBackends, runId, testConfig, testEnv } from "../support/stack";
  * sink's consumer group and health.
  */
 describe("on a Kafka 3.x broker", () => {
-  let kafka: Awaited<ReturnType<typeof privateKafka>>;
   let users: Awaited<ReturnType<typeof usersFolder>>;
   let binary = "";
-  let overrides: Record<string, string>;
-  let config: ReturnType<typeof testConfig>;
-  let backends: ReturnType<typeof realBackends>;
+  let setup: Awaited<ReturnType<typeof eventsOnPrivateKafka>>;
 
   beforeAll(async () => {
-    [kafka, binary, users] = await Promise.all([
-      privateKafka(kafka3Libs),
+    [setup, binary, users] = await Promise.all([
+      eventsOnPrivateKafka("kafka3", { libs: kafka3Libs }),
       buildBinary(),
       usersFolder(),
     ]);
-    overrides = {
-      KAFKA_BROKERS: kafka.brokers,
-      CLICKHOUSE_DATABASE: `test_${runId}_kafka3`,
-      KAFKA_TOPIC: `test-${runId}-kafka3`,
-      SINK_GROUP_ID: `test-${runId}-kafka3`,
-      SINK_BATCH_MAX_WAIT_MS: "300",
-      RATE_LIMIT_MAX: "0",
-      LOG_LEVEL: "info",
-    };
-    config = testConfig(overrides);
-    backends = realBackends(config);
-    await migrateEvents(config, backends);
   }, 180_000);
   afterAll(async () => {
-    await dropEvents(config, backends).catch(() => {});
-    await Promise.allSettled([backends?.clickhouse.close(), backends?.kafka.close()]);
-    await kafka?.close();
+    await setup?.close();
     await users?.remove();
     if (binary) await rm(dirname(binary), { recursive: true, force: true });
   });
 
   test("the executable produces, takes events and sinks them as on 4.x", async () => {
+    const { kafka, overrides, config, backends } = setup;
     // The broker really is a 3.x one.
     expect((await readdir(kafka3Libs)).filter((jar) => /^kafka_2\.13-3\./.test(jar))).toHaveLength(
       1,

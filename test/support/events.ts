@@ -3,7 +3,8 @@ import type { Config } from "../../src/config";
 import type { KafkaCluster } from "../../src/kafka/client";
 import { silentLogger } from "../../src/logger";
 import { migrate } from "../../src/migrate";
-import { backendEnv, eventually } from "./stack";
+import { privateKafka, stackKafkaLibs } from "./private-kafka";
+import { backendEnv, eventually, realBackends, runId, testConfig } from "./stack";
 
 interface Backends {
   clickhouse: ClickHouse;
@@ -34,6 +35,39 @@ export async function dropEvents(config: Config, backends: Backends) {
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A broker of the test's own with the run's events database, table and topics on it, named after
+ * `name`. `env` adds to the variables the test's API gets; `close` removes all of it.
+ */
+export async function eventsOnPrivateKafka(
+  name: string,
+  options: { libs?: string; env?: Record<string, string> } = {},
+) {
+  const kafka = await privateKafka(options.libs ?? stackKafkaLibs);
+  const overrides: Record<string, string> = {
+    KAFKA_BROKERS: kafka.brokers,
+    CLICKHOUSE_DATABASE: `test_${runId}_${name.replaceAll("-", "_")}`,
+    KAFKA_TOPIC: `test-${runId}-${name}`,
+    SINK_GROUP_ID: `test-${runId}-${name}`,
+    SINK_BATCH_MAX_WAIT_MS: "300",
+    RATE_LIMIT_MAX: "0",
+    LOG_LEVEL: "info",
+    ...options.env,
+  };
+  const config = testConfig(overrides);
+  const backends = realBackends(config);
+  const close = async () => {
+    await dropEvents(config, backends).catch(() => {});
+    await Promise.allSettled([backends.clickhouse.close(), backends.kafka.close()]);
+    await kafka.close();
+  };
+  await migrateEvents(config, backends).catch(async (error) => {
+    await close();
+    throw error;
+  });
+  return { kafka, overrides, config, backends, close };
 }
 
 /** Rows of the events table as queries see them once replays are collapsed. */
