@@ -16,7 +16,7 @@ export interface Gauge {
 export interface SlotUse {
   /** What holds a slot, as refusals name it: `{ one: "query", many: "queries" }`. */
   noun: { one: string; many: string };
-  /** The error for a caller whose signal aborts while it waits. */
+  /** The error for a caller whose signal aborts while it waits; else the signal's reason. */
   cancelled?: () => unknown;
   inFlight?: Gauge;
   queued?: Gauge;
@@ -45,7 +45,7 @@ export function createSlots(options: SlotOptions, use: SlotUse) {
     use.inFlight?.set(running);
     use.queued?.set(queue.length);
   };
-  const cancelled = () => use.cancelled?.() ?? new ApiError("bad_request", "The request went away");
+  const cancelled = (signal?: AbortSignal) => (use.cancelled ? use.cancelled() : signal?.reason);
 
   const slot = (): Release => {
     let released = false;
@@ -60,7 +60,7 @@ export function createSlots(options: SlotOptions, use: SlotUse) {
   };
 
   const acquire = (signal?: AbortSignal): Promise<Release> => {
-    if (signal?.aborted) return Promise.reject(cancelled());
+    if (signal?.aborted) return Promise.reject(cancelled(signal));
     if (running < options.maxConcurrent) {
       running += 1;
       report();
@@ -89,7 +89,7 @@ export function createSlots(options: SlotOptions, use: SlotUse) {
           reject(error);
         },
       };
-      const onAbort = () => waiter.fail(cancelled());
+      const onAbort = () => waiter.fail(cancelled(signal));
       const timer = setTimeout(
         () =>
           waiter.fail(
