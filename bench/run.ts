@@ -2,7 +2,8 @@
  * The side-by-side benchmark: the compiled executable on the real stack, driven by wrk on
  * loopback, every figure measured in this one run. `bun run bench`; BENCH_SECONDS (default 10)
  * sets each load's length, BENCH_CONNECTIONS (default 64) its concurrency and BENCH_ROUNDS
- * (default 3) how often each compared pair is measured.
+ * (default 3) how often each compared pair is measured. SINK_BATCH_SIZE, when set, goes to the
+ * sink's process, to weigh its throughput against its memory.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -211,7 +212,9 @@ async function main() {
   await api.stop();
   const before = await countRows();
   const sinkStart = performance.now();
-  const sink = await startApi(binary, { ...env, ENABLE_SINK: "true" }, work);
+  const batch = process.env.SINK_BATCH_SIZE;
+  const sinkEnv = { ...env, ENABLE_SINK: "true", ...(batch ? { SINK_BATCH_SIZE: batch } : {}) };
+  const sink = await startApi(binary, sinkEnv, work);
   // Done once every acknowledged event is a row and the sink reports nothing left to read.
   const { peakMb: sinkPeak } = await withPeakRss(sink.pid, async () => {
     const deadline = Date.now() + 300_000;
@@ -273,7 +276,10 @@ async function main() {
   lines.push(row("**ingest API / kcat**", formatRatio(ingest.compared), "≥ 0.5"));
   lines.push(row("single-event `POST /api/kafka/produce`, 64 clients", rps(produce)));
   lines.push(
-    row("sink Kafka → ClickHouse", `${fmt(sinkPerSecond)} rows/s (${fmt(sinkRows)} rows)`),
+    row(
+      `sink Kafka → ClickHouse (SINK_BATCH_SIZE ${batch ?? 5000})`,
+      `${fmt(sinkPerSecond)} rows/s (${fmt(sinkRows)} rows)`,
+    ),
   );
   lines.push(
     row(
