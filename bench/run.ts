@@ -277,7 +277,7 @@ async function main() {
   lines.push(row("single-event `POST /api/kafka/produce`, 64 clients", rps(produce)));
   lines.push(
     row(
-      `sink Kafka → ClickHouse (SINK_BATCH_SIZE ${batch ?? 5000})`,
+      `sink Kafka → ClickHouse (SINK_BATCH_SIZE ${batch ?? "default"})`,
       `${fmt(sinkPerSecond)} rows/s (${fmt(sinkRows)} rows)`,
     ),
   );

@@ -103,7 +103,7 @@ const envSchema = z.object({
   HEALTH_TIMEOUT_MS: positiveInt.default(2_000),
   ENABLE_SINK: flag.default(true),
   SINK_GROUP_ID: z.string().min(1).default("auterity-group"),
-  SINK_BATCH_SIZE: positiveInt.default(5_000),
+  SINK_BATCH_SIZE: positiveInt.default(20_000),
   SINK_BATCH_MAX_WAIT_MS: positiveInt.default(1_000),
   SINK_RETRY_MAX_MS: positiveInt.default(30_000),
   SINK_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),

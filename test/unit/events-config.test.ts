@@ -9,7 +9,7 @@ describe("events, produce and sink settings", () => {
     expect(config.kafka.allowedTopics).toEqual(["analytics-data"]);
     expect(config.sink).toEqual({
       groupId: "auterity-group",
-      batchSize: 5000,
+      batchSize: 20000,
       batchMaxWaitMs: 1000,
       retryMaxMs: 30000,
       sessionTimeoutMs: 10000,
