@@ -131,8 +131,8 @@ async function main() {
   const sql = encodeURIComponent(analyticsSql);
   const queryUrl = `${api.url}/api/clickhouse/query?sql=${sql}`;
   const primed = await fetch(queryUrl, { headers: userAuth });
-  await settle();
   if (primed.status !== 200) throw new Error(`query: ${primed.status} ${await primed.text()}`);
+  await settle();
   const cached = await alternate(
     rounds,
     () => load({ url: queryUrl, connections, headers: userAuth }, "cached query", api.pid),
